@@ -1,0 +1,259 @@
+"""Per-file facts: plain, serialisable data extracted from one Python file.
+
+Everything here is a dataclass of strings, numbers, booleans, lists, dicts and
+other fact dataclasses, so a file's facts can be cached and merged without the
+syntax tree that produced them.  Positions are 1-based lines and 1-based
+columns counted in characters (code points).
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+FACTS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Loc:
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+NO_LOC = Loc(1, 1, 1, 1)
+
+
+@dataclass
+class Value:
+    """A statically evaluated expression.
+
+    ``known`` values hold plain Python data in ``value``: str, int, float,
+    bool, None, list, dict (string keys) and tagged dicts for things that are
+    not literals:
+
+    - ``{"$timedelta": seconds}`` for ``datetime.timedelta(...)``;
+    - ``{"$call": "qualified.name", "args": [...], "kwargs": {...}}`` for calls
+      the project view needs to see (``crontab``, ``schedule``, ``Queue``, ...).
+
+    ``overridable`` marks a value that came from the default of an environment
+    lookup: the deployed value may differ.  Unknown values keep their source
+    text for messages.
+    """
+
+    known: bool
+    value: Any = None
+    source: str = ""
+    overridable: bool = False
+
+    @staticmethod
+    def unknown(source: str = "") -> "Value":
+        return Value(False, None, source)
+
+
+@dataclass
+class Expr:
+    """What a dispatch argument or a called expression looks like.
+
+    ``shape`` is a normalised dotted form: calls end in ``()``, subscripts in
+    ``[]``, e.g. ``User.objects.get().pk`` or ``request.FILES[]``.  The first
+    segment is resolved through the file's imports into ``qualname`` when it
+    names an import (``pd.read_csv()`` -> ``pandas.read_csv()``).  When the
+    expression is a local variable assigned once in the same function,
+    ``via`` names it and ``shape``/``qualname`` describe the assigned value.
+    """
+
+    shape: str
+    qualname: str = ""
+    source: str = ""
+    literal_bytes: Optional[int] = None
+    via: str = ""
+    via_line: int = 0
+
+
+@dataclass
+class Arg:
+    loc: Loc
+    keyword: Optional[str]
+    expr: Expr
+
+
+@dataclass
+class SettingAssign:
+    """One key written into a settings source.
+
+    ``kind`` says which source: ``celery-kwarg`` (``Celery(broker=...)``),
+    ``conf-update`` (``app.conf.update(...)``), ``conf-attr``
+    (``app.conf.x = ...``), ``conf-item`` (``app.conf["x"] = ...``),
+    ``module`` (module-level assignment), ``class`` (class attribute).
+    """
+
+    key: str
+    value: Value
+    loc: Loc
+    kind: str
+    app: str = ""
+    container: str = ""
+
+
+@dataclass
+class ConfigSource:
+    """``app.config_from_object(target, namespace=...)``."""
+
+    app: str
+    target: str
+    target_kind: str  # "string" | "name" (a name resolved through imports) | "unknown"
+    namespace: Optional[str]
+    loc: Loc
+
+
+@dataclass
+class AppFact:
+    var: str  # module-level name the app is bound to ("" when not bound)
+    qualname: str
+    main: Optional[str]
+    loc: Loc
+    cls: str  # qualified name of the class called
+    namespace: Optional[str] = None
+
+
+@dataclass
+class Call:
+    """A call seen inside a function body (a 'trait' source for rules)."""
+
+    shape: str
+    qualname: str
+    loc: Loc
+    keywords: List[str] = field(default_factory=list)
+    in_with: bool = False  # used as a context manager
+
+
+@dataclass
+class FunctionFact:
+    """A function or method body, reduced to what rules look at."""
+
+    name: str  # dotted within the module: "f", "Cls.method"
+    loc: Loc
+    calls: List[Call] = field(default_factory=list)
+    early_return: bool = False  # an `if ...: return` before any side effect
+    with_items: List[str] = field(default_factory=list)  # shapes used in `with`
+    augmented_attrs: List[str] = field(default_factory=list)  # `x.y += n` targets
+
+
+@dataclass
+class TaskFact:
+    func: str  # function name in the module ("" for Task subclasses without run)
+    qualname: str  # module.func
+    loc: Loc  # the function name (or class name) position
+    decorator: str  # "app.task" | "shared_task" | "call" | "class" | "periodic_task"
+    app: str = ""  # qualified name of the app for @app.task, "" for shared tasks
+    name: Optional[str] = None  # explicit name=, when known
+    options: Dict[str, Value] = field(default_factory=dict)
+    option_locs: Dict[str, Loc] = field(default_factory=dict)
+    bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
+    bind: bool = False
+    body: Optional[FunctionFact] = None
+
+
+@dataclass
+class Dispatch:
+    """A place that sends (or prepares to send) a task message."""
+
+    loc: Loc
+    method: str  # delay | apply_async | s | si | signature | send_task | signature() | chain | group | chord
+    receiver: str  # dotted text of the receiver ("tasks.add", "self.app")
+    receiver_qualname: str  # the receiver resolved through imports / module scope
+    task_name: Optional[str] = None  # string name for send_task / signature("...")
+    args: List[Arg] = field(default_factory=list)
+    options: Dict[str, Value] = field(default_factory=dict)
+    result_use: str = "used"  # "discarded" | "used" | "canvas"
+    function: str = ""  # enclosing function ("" at module level)
+
+
+@dataclass
+class BeatEntry:
+    loc: Loc  # the entry's key (dict form) or the call (add_periodic_task / @periodic_task)
+    name: Optional[str]
+    task: Optional[str]  # task name string
+    task_ref: str  # qualified name of the task object (add_periodic_task(sig), @periodic_task)
+    schedule: Value
+    schedule_loc: Loc
+    options: Dict[str, Value] = field(default_factory=dict)
+    setting: str = ""  # the settings key / form it came from
+    app: str = ""
+
+
+@dataclass
+class ImportFact:
+    local: str
+    target: str  # fully qualified module or module.attr
+    star: bool = False
+    line: int = 0
+
+
+@dataclass
+class FileFacts:
+    path: str  # relative, "/" separators
+    module: str
+    version: int = FACTS_VERSION
+    error: Optional[str] = None  # decode/parse error message -> CEL001
+    error_loc: Optional[Loc] = None
+    imports: List[ImportFact] = field(default_factory=list)
+    apps: List[AppFact] = field(default_factory=list)
+    config_sources: List[ConfigSource] = field(default_factory=list)
+    settings: List[SettingAssign] = field(default_factory=list)
+    class_bases: Dict[str, List[str]] = field(default_factory=dict)
+    tasks: List[TaskFact] = field(default_factory=list)
+    functions: List[FunctionFact] = field(default_factory=list)
+    dispatches: List[Dispatch] = field(default_factory=list)
+    beat: List[BeatEntry] = field(default_factory=list)
+    django_settings_module: Optional[str] = None
+    noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
+
+
+# -- serialisation ---------------------------------------------------------
+
+def to_data(obj: Any) -> Any:
+    """Facts -> JSON-compatible data (dataclasses become dicts)."""
+    if dataclasses.is_dataclass(obj):
+        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, list):
+        return [to_data(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): to_data(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _from(tp: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        return _from(inner[0], data) if len(inner) == 1 else data
+    if origin in (list, List):
+        return [_from(args[0], x) for x in data]
+    if origin in (dict, Dict):
+        key = int if args[0] is int else str
+        return {key(k): _from(args[1], v) for k, v in data.items()}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        return tp(**{k: _from(hints[k], v) for k, v in data.items()})
+    return data
+
+
+def from_data(data: Dict[str, Any]) -> FileFacts:
+    """Inverse of :func:`to_data` for a whole file's facts."""
+    return _from(FileFacts, data)
