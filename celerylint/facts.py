@@ -137,7 +137,7 @@ class FunctionFact:
     name: str  # dotted within the module: "f", "Cls.method"
     loc: Loc
     calls: List[Call] = field(default_factory=list)
-    early_return: bool = False  # an `if ...: return` before any side effect
+    early_return_line: int = 0  # first `if ...: return` at the top of the body (0 = none)
     with_items: List[str] = field(default_factory=list)  # shapes used in `with`
     augmented_attrs: List[str] = field(default_factory=list)  # `x.y += n` targets
 
@@ -154,7 +154,7 @@ class TaskFact:
     option_locs: Dict[str, Loc] = field(default_factory=dict)
     bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
     bind: bool = False
-    body: Optional[FunctionFact] = None
+    function: str = ""  # name of the FunctionFact holding the body ("Cls.run" for classes)
 
 
 @dataclass

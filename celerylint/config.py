@@ -1,0 +1,494 @@
+"""Configuration: ``[tool.celerylint]`` in pyproject.toml, CLI overrides, target version.
+
+``load_config`` finds the nearest ``pyproject.toml`` (or takes ``--config``), checks
+every key and value, applies command-line overrides and settles the Celery version
+the rules should assume.  Any problem raises ``ConfigError`` with a one-line message
+naming the file and the key; the CLI prints it and exits 2.
+
+``detect_celery_version`` reads (never executes) the project's dependency
+declarations to find the lowest Celery version they allow.
+"""
+from __future__ import annotations
+
+import configparser
+import copy
+import difflib
+import fnmatch
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+Version = Tuple[int, int]
+
+DEFAULT_EXCLUDE = [
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "env", "virtualenv",
+    "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".celerylint_cache", "site-packages",
+]
+NEWEST_KNOWN: Version = (5, 7)
+
+CODE_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore")
+STRING_LIST_KEYS = ("exclude", "extend-exclude", "src")
+EXTEND_KEYS = ("extend-select", "extend-ignore", "extend-exclude")
+CORE_KEYS = CODE_LIST_KEYS + STRING_LIST_KEYS + ("per-file-ignores", "target-version")
+
+CODE_RE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
+TARGET_VERSION_RE = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+class ConfigError(Exception):
+    """One-line message naming the offending key (or file); CLI prints it and exits 2."""
+
+
+@dataclass
+class OptionSpec:
+    name: str  # kebab-case, e.g. "min-beat-interval"
+    type: type  # int, float, str, bool, list (list of str)
+    default: Any
+    help: str = ""
+
+
+@dataclass
+class Config:
+    root: Path
+    config_file: Optional[Path] = None
+    select: List[str] = field(default_factory=lambda: ["CEL"])
+    ignore: List[str] = field(default_factory=list)
+    extend_select: List[str] = field(default_factory=list)
+    extend_ignore: List[str] = field(default_factory=list)
+    per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
+    exclude: List[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: List[str] = field(default_factory=list)
+    target_version: Version = NEWEST_KNOWN
+    target_version_source: str = "default"
+    src: List[str] = field(default_factory=lambda: ["."])
+    options: Dict[str, Any] = field(default_factory=dict)
+
+    def is_selected(self, code: str) -> bool:
+        """flake8's rule: the longest matching prefix wins; on a tie, ignore wins."""
+        selected = _longest_prefix(code, self.select + self.extend_select)
+        ignored = _longest_prefix(code, self.ignore + self.extend_ignore)
+        return selected > ignored
+
+    def is_ignored_for_path(self, code: str, relpath: str) -> bool:
+        """True if a per-file-ignores pattern matching ``relpath`` lists a prefix of ``code``.
+
+        ``relpath`` is relative to ``root``.  A pattern with a "/" is matched against the
+        path and each of its parent directories ("tests/*", "tests/unit"); a pattern
+        without one is matched against every path component ("test_*.py", "migrations").
+        """
+        path = _normalise_path(relpath)
+        return any(
+            _path_matches(pattern, path) and any(code.startswith(prefix) for prefix in prefixes)
+            for pattern, prefixes in self.per_file_ignores.items()
+        )
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
+    return max((len(prefix) for prefix in prefixes if code.startswith(prefix)), default=-1)
+
+
+def _normalise_path(path: str) -> str:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path.strip("/")
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    pattern = _normalise_path(pattern)
+    parts = path.split("/")
+    if "/" in pattern:
+        candidates = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    else:
+        candidates = parts
+    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_config_file(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml in ``start`` or one of its parents, with or without
+    a [tool.celerylint] table."""
+    start = Path(start).resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    start: Path,
+    config_path: Optional[Path] = None,
+    option_specs: Sequence[OptionSpec] = (),
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Config:
+    """Build the Config for a run started in ``start``.
+
+    ``overrides`` holds command-line values keyed by core key ("select", "extend-ignore",
+    "target-version" as "X.Y", ...); lists may be given as comma-separated strings.
+    They replace the file's values, except extend-* which are appended to them.
+    """
+    start = Path(start).resolve()
+    if start.is_file():
+        start = start.parent
+    if config_path is not None:
+        config_file: Optional[Path] = _checked_config_path(Path(config_path))
+    else:
+        config_file = find_config_file(start)
+    root = config_file.parent if config_file else start
+    specs = {spec.name: spec for spec in option_specs}
+
+    from_file: Dict[str, Any] = {}
+    if config_file is not None:
+        where = f"{_display(config_file)}: [tool.celerylint]"
+        from_file = _check_table(_read_celerylint_table(config_file), specs, where)
+    from_cli = _check_overrides(overrides or {}, specs)
+
+    merged = dict(from_file)
+    for key, value in from_cli.items():
+        merged[key] = merged.get(key, []) + value if key in EXTEND_KEYS else value
+
+    if "target-version" in from_cli:
+        target_version, source = from_cli["target-version"], "cli"
+    elif "target-version" in from_file:
+        target_version, source = from_file["target-version"], "config"
+    else:
+        target_version, source = detect_celery_version(root) or (NEWEST_KNOWN, "default")
+
+    default_src = ["."] + (["src"] if (root / "src").is_dir() else [])
+    return Config(
+        root=root,
+        config_file=config_file,
+        select=merged.get("select", ["CEL"]),
+        ignore=merged.get("ignore", []),
+        extend_select=merged.get("extend-select", []),
+        extend_ignore=merged.get("extend-ignore", []),
+        per_file_ignores=merged.get("per-file-ignores", {}),
+        exclude=merged.get("exclude", list(DEFAULT_EXCLUDE)),
+        extend_exclude=merged.get("extend-exclude", []),
+        target_version=target_version,
+        target_version_source=source,
+        src=merged.get("src", default_src),
+        options={
+            name: merged[name] if name in merged else copy.deepcopy(spec.default)
+            for name, spec in specs.items()
+        },
+    )
+
+
+def _checked_config_path(path: Path) -> Path:
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config path is not a file")
+    return path.resolve()
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _read_celerylint_table(path: Path) -> Dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise ConfigError(f"{_display(path)}: cannot read file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{_display(path)}: not valid UTF-8 (byte {exc.object[exc.start]:#04x} on line {line})"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{_display(path)}: invalid TOML: {_one_line(exc)}") from None
+    tool = data.get("tool")
+    table = tool.get("celerylint", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{_display(path)}: [tool.celerylint] must be a table, got {_show(table)}")
+    return table
+
+
+def _check_table(table: Dict[str, Any], specs: Dict[str, OptionSpec], where: str) -> Dict[str, Any]:
+    known = list(CORE_KEYS) + list(specs)
+    checked = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where} unknown key '{key}'{_suggestion(key, known)}")
+        checked[key] = _check_value(key, value, specs, f"{where} '{key}'")
+    return checked
+
+
+def _check_overrides(overrides: Dict[str, Any], specs: Dict[str, OptionSpec]) -> Dict[str, Any]:
+    checked = {}
+    for key, value in overrides.items():
+        if key not in CORE_KEYS and key not in specs:
+            raise ValueError(f"unknown override key {key!r}")  # a bug in the caller
+        if isinstance(value, str) and key in CODE_LIST_KEYS + STRING_LIST_KEYS:
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        checked[key] = _check_value(key, value, specs, f"--{key}")
+    return checked
+
+
+def _suggestion(key: str, known: List[str]) -> str:
+    if key.replace("_", "-") in known:
+        return f", did you mean '{key.replace('_', '-')}'?"
+    close = difflib.get_close_matches(key, known, n=1)
+    return f", did you mean '{close[0]}'?" if close else ""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_value(key: str, value: Any, specs: Dict[str, OptionSpec], label: str) -> Any:
+    if key in CODE_LIST_KEYS:
+        return _check_codes(value, label)
+    if key in STRING_LIST_KEYS:
+        return _check_string_list(value, label)
+    if key == "per-file-ignores":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{label} must be a table of glob = [codes], got {_show(value)}")
+        return {
+            pattern: _check_codes(codes, f"{label} entry '{pattern}'")
+            for pattern, codes in value.items()
+        }
+    if key == "target-version":
+        return _parse_target_version(value, label)
+    return _check_option(value, specs[key], label)
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _check_string_list(value: Any, label: str) -> List[str]:
+    if not _is_string_list(value):
+        raise ConfigError(f"{label} must be a list of strings, got {_show(value)}")
+    return list(value)
+
+
+def _check_codes(value: Any, label: str) -> List[str]:
+    codes = _check_string_list(value, label)
+    for code in codes:
+        if not CODE_RE.match(code):
+            raise ConfigError(
+                f"{label} has an invalid code {code!r} "
+                "(expected a code such as CEL104 or a prefix such as CEL1)"
+            )
+    return codes
+
+
+def _parse_target_version(value: Any, label: str) -> Version:
+    match = TARGET_VERSION_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ConfigError(f'{label} must be a version string like "5.3", got {_show(value)}')
+    return int(match.group(1)), int(match.group(2))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+OPTION_CHECKS: Dict[type, Tuple[Callable[[Any], bool], str]] = {
+    bool: (lambda value: isinstance(value, bool), "true or false"),
+    int: (_is_int, "an integer"),
+    float: (_is_number, "a number"),
+    str: (lambda value: isinstance(value, str), "a string"),
+    list: (_is_string_list, "a list of strings"),
+}
+
+
+def _check_option(value: Any, spec: OptionSpec, label: str) -> Any:
+    is_valid, expected = OPTION_CHECKS.get(
+        spec.type, (lambda value: isinstance(value, spec.type), f"of type {spec.type.__name__}")
+    )
+    if not is_valid(value):
+        raise ConfigError(f"{label} must be {expected}, got {_show(value)}")
+    if spec.type is float:
+        return float(value)
+    return list(value) if spec.type is list else value
+
+
+# --------------------------------------------------------------------------- detection
+
+# One version constraint: optional operator, then a version whose first two numbers
+# we keep; the rest of the version (".4", "rc1", ".*") is swallowed.
+CONSTRAINT_RE = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~|=)?\s*v?(\d+)(?:\.(\d+|\*))?[\w.*+!-]*")
+LOWER_BOUND_OPERATORS = {None, "=", "==", "===", "~=", ">=", ">", "^", "~"}
+REQUIREMENT_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
+
+
+def detect_celery_version(root: Path) -> Optional[Tuple[Version, str]]:
+    """The lowest Celery (major, minor) the project's declarations allow, and the file
+    ("/"-separated, relative to ``root``) it came from.  Lock files come first, then
+    requirements files, pyproject.toml and setup.cfg; the first file that pins a lower
+    bound wins.  Unreadable or malformed files are skipped; setup.py is never read."""
+    root = Path(root)
+    for path, read_versions in _declaration_files(root):
+        try:
+            if not path.is_file():
+                continue
+            versions = [version for version in read_versions(path) if version is not None]
+        except (OSError, ValueError, configparser.Error, RecursionError):
+            continue
+        if versions:
+            return min(versions), path.relative_to(root).as_posix()
+    return None
+
+
+def _declaration_files(root: Path) -> Iterator[Tuple[Path, Callable[[Path], Iterable[Optional[Version]]]]]:
+    for name in ("poetry.lock", "uv.lock", "pdm.lock"):
+        yield root / name, _versions_from_toml_lock
+    yield root / "Pipfile.lock", _versions_from_pipfile_lock
+    for path in _requirements_files(root):
+        yield path, _versions_from_requirements
+    yield root / "pyproject.toml", _versions_from_pyproject
+    yield root / "setup.cfg", _versions_from_setup_cfg
+
+
+def _requirements_files(root: Path) -> List[Path]:
+    try:
+        top = sorted(root.glob("requirements*.txt"), key=lambda p: (p.name != "requirements.txt", p.name))
+        nested = sorted((root / "requirements").glob("*.txt"))
+    except OSError:
+        return []
+    return top + nested
+
+
+def _is_celery(name: Any) -> bool:
+    return isinstance(name, str) and re.sub(r"[-_.]+", "-", name).lower() == "celery"
+
+
+def _lowest_allowed_version(specifier: str) -> Optional[Version]:
+    """Lowest (major, minor) a PEP 440 or Poetry specifier allows, or None if it sets
+    no lower bound ("<6", "*", "")."""
+    lowest_per_alternative = []
+    for alternative in specifier.split("||"):
+        bounds = [
+            (int(match.group(2)), int(match.group(3)) if match.group(3) not in (None, "*") else 0)
+            for match in CONSTRAINT_RE.finditer(alternative)
+            if match.group(1) in LOWER_BOUND_OPERATORS
+        ]
+        if not bounds:
+            return None
+        lowest_per_alternative.append(max(bounds))
+    return min(lowest_per_alternative)
+
+
+def _requirement_version(line: str) -> Optional[Version]:
+    """Version from one PEP 508 / requirements.txt line, if it names celery."""
+    line = re.sub(r"(^|\s)#.*", "", line).split(";")[0]
+    line = re.split(r"\s--?[A-Za-z]", line)[0]  # drop "--hash=..." and other options
+    match = REQUIREMENT_RE.match(line)
+    if line.lstrip().startswith("-") or not match or not _is_celery(match.group(1)):
+        return None
+    specifier = match.group(2)
+    return None if specifier.startswith("@") else _lowest_allowed_version(specifier)
+
+
+def _read_lines(path: Path) -> List[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return text.replace("\\\r\n", " ").replace("\\\n", " ").splitlines()
+
+
+def _load_toml(path: Path) -> Dict[str, Any]:
+    return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+
+
+def _table(data: Any, *keys: str) -> Dict[str, Any]:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _strings(value: Any) -> List[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _versions_from_toml_lock(path: Path) -> Iterator[Optional[Version]]:
+    packages = _load_toml(path).get("package")
+    for package in packages if isinstance(packages, list) else []:
+        if isinstance(package, dict) and _is_celery(package.get("name")):
+            version = package.get("version")
+            yield _lowest_allowed_version(f"=={version}") if isinstance(version, str) else None
+
+
+def _versions_from_pipfile_lock(path: Path) -> Iterator[Optional[Version]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for section in ("default", "develop"):
+        for name, entry in _table(data, section).items():
+            if _is_celery(name) and isinstance(entry, dict) and isinstance(entry.get("version"), str):
+                yield _lowest_allowed_version(entry["version"])
+
+
+def _versions_from_requirements(path: Path) -> Iterator[Optional[Version]]:
+    for line in _read_lines(path):
+        yield _requirement_version(line)
+
+
+def _versions_from_pyproject(path: Path) -> Iterator[Optional[Version]]:
+    data = _load_toml(path)
+    project = _table(data, "project")
+    requirements = _strings(project.get("dependencies"))
+    for extra in _table(project, "optional-dependencies").values():
+        requirements += _strings(extra)
+    for group in _table(data, "dependency-groups").values():
+        requirements += _strings(group)
+    for requirement in requirements:
+        yield _requirement_version(requirement)
+
+    poetry = _table(data, "tool", "poetry")
+    dependency_tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
+    dependency_tables += [_table(group, "dependencies") for group in _table(poetry, "group").values()]
+    for dependencies in dependency_tables:
+        for name, constraint in dependencies.items():
+            if _is_celery(name):
+                yield _poetry_constraint_version(constraint)
+
+
+def _poetry_constraint_version(constraint: Any) -> Optional[Version]:
+    """celery = "^5.3", {version = "^5.3", extras = [...]}, or a list of those."""
+    if isinstance(constraint, dict):
+        constraint = constraint.get("version")
+    if isinstance(constraint, str):
+        return _lowest_allowed_version(constraint)
+    if isinstance(constraint, list) and constraint:
+        versions = [_poetry_constraint_version(item) for item in constraint]
+        return None if None in versions else min(versions)  # type: ignore[type-var]
+    return None
+
+
+def _versions_from_setup_cfg(path: Path) -> Iterator[Optional[Version]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(path.read_text(encoding="utf-8", errors="replace"), source=str(path))
+    values = [parser.get("options", "install_requires", fallback="")]
+    if parser.has_section("options.extras_require"):
+        values += [value for _, value in parser.items("options.extras_require")]
+    for value in values:
+        # setuptools also allows ";" between requirements; a marker after ";" names
+        # no package, so splitting on it never loses a celery requirement.
+        for requirement in re.split(r"[\n;]", value):
+            yield _requirement_version(requirement)

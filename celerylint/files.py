@@ -1,0 +1,299 @@
+"""Finding Python files and reading them as text.
+
+``discover`` walks the paths given on the command line and returns the
+``*.py`` files to lint, plus one-line reasons for the paths it could not use.
+``read_source`` reads one file and decodes it the way Python would (PEP 263),
+returning an error with a position instead of raising.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import re
+import stat
+import tokenize
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+BINARY_ERROR = "binary file, not Python source"
+
+# PEP 263: a coding cookie on line 1, or on line 2 when line 1 is blank or a comment.
+_COOKIE_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_RE = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
+_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class Source:
+    path: Path
+    relpath: str
+    text: Optional[str]
+    error: Optional[str]
+    error_line: int = 1
+    error_col: int = 1
+
+
+# --------------------------------------------------------------------------
+# Discovery
+# --------------------------------------------------------------------------
+
+
+def discover(
+    paths: Sequence[Path],
+    exclude: Sequence[str],
+    extend_exclude: Sequence[str] = (),
+    root: Optional[Path] = None,
+) -> Tuple[List[Path], List[Tuple[Path, str]]]:
+    """Return (python files, [(path, reason)]) for the given files and directories."""
+    patterns = _clean_patterns([*exclude, *extend_exclude])
+    root_dir = _abs_root(root)
+    files: List[Path] = []
+    problems: List[Tuple[Path, str]] = []
+    for given in paths:
+        path = Path(given)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            problems.append((path, _strerror(exc)))
+            continue
+        if _explicit_excluded(path, patterns, root_dir):
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(path, patterns, root_dir, files, problems)
+        elif stat.S_ISREG(mode):
+            files.append(path)
+        else:
+            problems.append((path, "not a regular file or directory"))
+    return _sorted_unique(files), problems
+
+
+def _walk(
+    top: Path,
+    patterns: List[str],
+    root_dir: str,
+    files: List[Path],
+    problems: List[Tuple[Path, str]],
+) -> None:
+    """Collect *.py files under ``top``; symlinked directories are not entered."""
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            problems.append((directory, "cannot list directory: " + _strerror(exc)))
+            continue
+        subdirs = []
+        for entry in entries:
+            child = directory / entry.name
+            if _excluded(child, entry.name, patterns, root_dir):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not _is_venv(child):
+                        subdirs.append(child)
+                elif entry.name.endswith(".py") and entry.is_file():
+                    files.append(child)
+            except OSError:  # e.g. a symlink loop: not a file we can lint
+                continue
+        stack.extend(reversed(subdirs))
+
+
+def _clean_patterns(patterns: Sequence[str]) -> List[str]:
+    cleaned = []
+    for pattern in patterns:
+        pattern = pattern.strip().replace(os.sep, "/")
+        while pattern.startswith("./"):
+            pattern = pattern[2:]
+        if len(pattern) > 1:
+            pattern = pattern.rstrip("/")
+        if pattern:
+            cleaned.append(pattern)
+    return cleaned
+
+
+def _abs_root(root: Optional[Path]) -> str:
+    try:
+        return os.path.abspath(root if root is not None else os.getcwd())
+    except OSError:  # the working directory was removed
+        return os.path.abspath(os.sep)
+
+
+def _excluded(path: Path, name: str, patterns: List[str], root_dir: str) -> bool:
+    """True when an exclude pattern matches the base name or the root-relative path."""
+    if not patterns:
+        return False
+    absolute = _posix(os.path.abspath(path))
+    relative = _relative_to(path, root_dir)
+    for pattern in patterns:
+        if os.path.isabs(pattern) or pattern.startswith("/"):
+            if fnmatch(absolute, pattern):
+                return True
+        elif fnmatch(name, pattern) or (relative is not None and fnmatch(relative, pattern)):
+            return True
+    return False
+
+
+def _explicit_excluded(path: Path, patterns: List[str], root_dir: str) -> bool:
+    """An explicit path is skipped if it, or a directory above it inside root, is excluded."""
+    absolute = Path(os.path.abspath(path))
+    relative = _relative_to(absolute, root_dir)
+    if relative == ".":  # the root itself, whatever its name
+        return False
+    if _excluded(absolute, absolute.name, patterns, root_dir):
+        return True
+    if relative is None:
+        return False
+    parent = absolute.parent
+    for _ in relative.split("/")[:-1]:
+        if _excluded(parent, parent.name, patterns, root_dir) or _is_venv(parent):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_venv(directory: Path) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+
+
+def _sorted_unique(files: List[Path]) -> List[Path]:
+    seen = set()
+    unique = []
+    for path in sorted(files, key=lambda p: p.as_posix()):
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+# --------------------------------------------------------------------------
+# Paths
+# --------------------------------------------------------------------------
+
+
+def _posix(path: str) -> str:
+    return Path(path).as_posix()
+
+
+def _relative_to(path: Path, base_dir: str) -> Optional[str]:
+    """``path`` relative to ``base_dir`` with "/" separators, or None if outside it."""
+    try:
+        relative = os.path.relpath(os.path.abspath(path), base_dir)
+    except (OSError, ValueError):  # no working directory; another drive on Windows
+        return None
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return _posix(relative)
+
+
+def _display_path(path: Path, base: Optional[Path]) -> str:
+    try:
+        base_dir = os.path.abspath(base if base is not None else os.getcwd())
+        relative = _relative_to(path, base_dir)
+        if relative is None:
+            relative = _relative_to(Path(os.path.realpath(path)), os.path.realpath(base_dir))
+        return relative if relative is not None else _posix(os.path.abspath(path))
+    except (OSError, ValueError):
+        return Path(path).as_posix()
+
+
+# --------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------
+
+
+def read_source(path: Path, base: Optional[Path] = None) -> Source:
+    """Read and decode one file; problems come back in ``error``, never raised."""
+    relpath = _display_path(path, base)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Source(path, relpath, None, "cannot read: " + _strerror(exc))
+    try:
+        text, error, line, col = _decode(data)
+    except Exception as exc:  # a misbehaving codec must not stop the run
+        text, error, line, col = None, "cannot decode: " + _one_line(exc), 1, 1
+    return Source(path, relpath, text, error, line, col)
+
+
+def _decode(data: bytes) -> Tuple[Optional[str], Optional[str], int, int]:
+    """Return (text, error, error_line, error_col)."""
+    if b"\0" in data:
+        return None, BINARY_ERROR, 1, 1
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        cookie = _find_cookie(data)
+        if cookie is not None:
+            name, line, col = cookie
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                return None, f"unknown encoding: {name}", line, col
+            if data.startswith(codecs.BOM_UTF8):
+                return None, f"UTF-8 byte order mark conflicts with coding cookie {name}", line, col
+        # An undecodable first or second line: let the UTF-8 decode find the byte.
+        encoding = "utf-8-sig"
+    if encoding == "utf-8-sig":
+        # Decode as plain UTF-8 after the BOM: utf-8-sig reports error offsets
+        # relative to the text after the BOM, not to ``data``.
+        encoding = "utf-8"
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line, col = _position(data[: exc.start], encoding)
+        byte = data[exc.start]
+        return None, f"cannot decode as {encoding}: invalid byte 0x{byte:02x}", line, col
+    return text, None, 1, 1
+
+
+def _find_cookie(data: bytes) -> Optional[Tuple[str, int, int]]:
+    """The PEP 263 coding cookie as (name, line, col), or None."""
+    readline = io.BytesIO(data).readline
+    for number in (1, 2):
+        raw = readline()
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        match = _COOKIE_RE.match(raw)
+        if match:
+            col = len(raw[: match.start(1)].decode("latin-1")) + 1
+            return match.group(1).decode("latin-1"), number, col
+        if not _BLANK_RE.match(raw):
+            return None
+    return None
+
+
+def _position(prefix: bytes, encoding: str) -> Tuple[int, int]:
+    """1-based (line, column in characters) just after ``prefix``."""
+    text = prefix.decode(encoding, errors="replace")
+    lines = _NEWLINE_RE.split(text)
+    return len(lines), len(lines[-1]) + 1
+
+
+def _strerror(exc: OSError) -> str:
+    return exc.strerror or _one_line(exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    message = str(exc) or type(exc).__name__
+    return " ".join(message.split())
+
+
+# --------------------------------------------------------------------------
+# flake8
+# --------------------------------------------------------------------------
+
+
+def decode_lines(lines: Sequence[str]) -> str:
+    """Join the lines flake8 hands a plugin back into the file's text."""
+    text = "".join(lines)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
