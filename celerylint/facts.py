@@ -200,6 +200,7 @@ class FileFacts:
     version: int = FACTS_VERSION
     error: Optional[str] = None  # decode/parse error message -> CEL001
     error_loc: Optional[Loc] = None
+    internal_error: Optional[str] = None  # a crash of the linter on this file (exit code 2)
     imports: List[ImportFact] = field(default_factory=list)
     apps: List[AppFact] = field(default_factory=list)
     config_sources: List[ConfigSource] = field(default_factory=list)

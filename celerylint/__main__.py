@@ -1,0 +1,5 @@
+import sys
+
+from celerylint.cli import main
+
+sys.exit(main())

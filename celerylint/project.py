@@ -1,0 +1,353 @@
+"""The project view: every file's facts merged and resolved across files.
+
+Rules read the project only through this view: apps with their resolved
+settings, tasks with their app, options and queue, dispatches and beat
+entries with the task they name.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+from celerylint.facts import (AppFact, BeatEntry, Dispatch, FileFacts, FunctionFact,
+                              SettingAssign, TaskFact, Value)
+from celerylint.settings import DEFAULTS, normalise_key
+
+TASK_BASE_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task",
+                     "celery.task.base.Task", "celery.app.Task"}
+APP_NAMES = {"app", "celery", "celery_app", "capp", "celeryapp"}
+# Where a setting came from, lowest precedence first (Celery's own order).
+SOURCE_RANK = {"module": 0, "class": 0, "celery-kwarg": 1, "conf-update": 2, "conf-attr": 2,
+               "conf-item": 2}
+
+
+@dataclass
+class ResolvedSetting:
+    key: str  # the new-style (lowercase) name
+    value: Value
+    assign: SettingAssign
+    path: str
+
+
+@dataclass
+class AppView:
+    fact: AppFact
+    path: str
+    settings: Dict[str, ResolvedSetting] = field(default_factory=dict)
+    unresolved_sources: List[str] = field(default_factory=list)
+
+    def get(self, key: str) -> Optional[ResolvedSetting]:
+        return self.settings.get(key)
+
+    def value(self, key: str) -> Value:
+        """The effective value: set in the project, else Celery's default.
+
+        Unknown when a config source could not be resolved and the key is not
+        set explicitly (the missing source might set it)."""
+        found = self.settings.get(key)
+        if found is not None:
+            return found.value
+        if self.unresolved_sources:
+            return Value.unknown(f"{key} (config source {self.unresolved_sources[0]} not resolved)")
+        return Value(True, DEFAULTS.get(key))
+
+
+@dataclass
+class TaskView:
+    fact: TaskFact
+    path: str
+    name: str
+    apps: List[AppView]
+
+
+@dataclass
+class DispatchView:
+    fact: Dispatch
+    path: str
+    task: Optional[TaskView]
+
+
+@dataclass
+class BeatView:
+    fact: BeatEntry
+    path: str
+    task: Optional[TaskView]
+
+
+class Project:
+    def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = (5, 7),
+                 options: Optional[Dict] = None):
+        self.files: Dict[str, FileFacts] = {f.path: f for f in files}
+        self.target_version = target_version
+        self.options = options or {}
+        self.modules: Dict[str, FileFacts] = {}
+        for facts in sorted(self.files.values(), key=lambda f: f.path):
+            if facts.module and facts.error is None:
+                self.modules.setdefault(facts.module, facts)
+        self.apps = [self._app_view(app, f) for f in self._sorted_files() for app in f.apps]
+        self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
+        self.tasks = [t for f in self._sorted_files() for t in self._task_views(f)]
+        self._tasks_by_qualname = {t.fact.qualname: t for t in self.tasks}
+        self._tasks_by_name: Dict[str, TaskView] = {}
+        for task in self.tasks:
+            self._tasks_by_name.setdefault(task.name, task)
+        self.dispatches = [DispatchView(d, f.path, self.task_for_dispatch(d, f))
+                           for f in self._sorted_files() for d in f.dispatches]
+        self.beat = [BeatView(b, f.path, self._task_for_beat(b, f))
+                     for f in self._sorted_files() for b in f.beat]
+
+    def _sorted_files(self) -> List[FileFacts]:
+        return [self.files[p] for p in sorted(self.files)]
+
+    # -- symbols ---------------------------------------------------------------
+    def resolve_symbol(self, qualname: str, hops: int = 0) -> str:
+        """Follow re-exports: ``pkg.add`` -> ``pkg.tasks.add`` when pkg imports it."""
+        if hops > 8 or not qualname:
+            return qualname
+        module, _, name = qualname.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None:
+            return qualname
+        for imp in facts.imports:
+            if not imp.star and imp.local == name and imp.target != qualname:
+                return self.resolve_symbol(imp.target, hops + 1)
+        return qualname
+
+    def function(self, path: str, name: str) -> Optional[FunctionFact]:
+        facts = self.files.get(path)
+        if facts is None or not name:
+            return None
+        for function in facts.functions:
+            if function.name == name:
+                return function
+        return None
+
+    def class_settings(self, qualname: str) -> Dict[str, SettingAssign]:
+        module, _, name = qualname.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None:
+            return {}
+        return {s.key: s for s in facts.settings if s.kind == "class" and s.container == name}
+
+    def class_bases(self, qualname: str) -> List[str]:
+        module, _, name = qualname.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None:
+            return []
+        return [self.resolve_symbol(b) for b in facts.class_bases.get(name, [])]
+
+    def base_chain(self, qualname: str) -> List[str]:
+        """qualname and its project base classes, nearest first."""
+        chain, todo = [], [self.resolve_symbol(qualname)]
+        while todo and len(chain) < 32:
+            current = todo.pop(0)
+            if current in chain:
+                continue
+            chain.append(current)
+            todo.extend(self.class_bases(current))
+        return chain
+
+    # -- apps and settings -----------------------------------------------------
+    def _app_view(self, app: AppFact, facts: FileFacts) -> AppView:
+        view = AppView(app, facts.path)
+        collected: List[Tuple[int, int, ResolvedSetting]] = []
+        for order, source in enumerate(s for f in self._sorted_files() for s in f.config_sources):
+            if source.app != app.qualname:
+                continue
+            assigns = self._config_source_settings(source.target, source.target_kind, facts)
+            if assigns is None:
+                view.unresolved_sources.append(source.target)
+                continue
+            for path, assign in assigns:
+                key = normalise_key(assign.key, source.namespace)
+                if key is not None:
+                    collected.append((0, order, ResolvedSetting(key, assign.value, assign, path)))
+        for f in self._sorted_files():
+            for order, assign in enumerate(f.settings):
+                if assign.app and assign.app == app.qualname and assign.kind != "module":
+                    key = normalise_key(assign.key, None)
+                    if key is not None:
+                        collected.append((SOURCE_RANK[assign.kind], order,
+                                          ResolvedSetting(key, assign.value, assign, f.path)))
+        for _, _, resolved in sorted(collected, key=lambda item: (item[0], item[1])):
+            view.settings[resolved.key] = resolved
+        return view
+
+    def _config_source_settings(self, target: str, kind: str, app_file: FileFacts
+                                ) -> Optional[List[Tuple[str, SettingAssign]]]:
+        if kind == "unknown":
+            return None
+        if target == "django.conf:settings" or target == "django.conf.settings":
+            module = self._django_settings_module(app_file)
+            return self.module_settings(module) if module else None
+        module, _, obj = target.partition(":")
+        if obj:
+            return self._object_settings(f"{module}.{obj}")
+        if module in self.modules:
+            return self.module_settings(module)
+        return self._object_settings(target)
+
+    def _object_settings(self, qualname: str) -> Optional[List[Tuple[str, SettingAssign]]]:
+        qualname = self.resolve_symbol(qualname)
+        if qualname in self.modules:
+            return self.module_settings(qualname)
+        module, _, name = qualname.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None or name not in facts.class_bases:
+            return None
+        result: List[Tuple[str, SettingAssign]] = []
+        for base in reversed(self.base_chain(qualname)):
+            base_module = base.rpartition(".")[0]
+            if base_module in self.modules:
+                path = self.modules[base_module].path
+                result.extend((path, s) for s in self.class_settings(base).values())
+        return result
+
+    def module_settings(self, module: str, seen: Optional[set] = None
+                        ) -> Optional[List[Tuple[str, SettingAssign]]]:
+        """Module-level assignments, star-imported bases first, in file order."""
+        facts = self.modules.get(module)
+        if facts is None:
+            return None
+        seen = seen if seen is not None else set()
+        if module in seen:
+            return []
+        seen.add(module)
+        result: List[Tuple[str, SettingAssign]] = []
+        for imp in facts.imports:
+            if imp.star:
+                result.extend(self.module_settings(imp.target, seen) or [])
+        result.extend((facts.path, s) for s in facts.settings if s.kind == "module")
+        return result
+
+    def _django_settings_module(self, app_file: FileFacts) -> Optional[str]:
+        if app_file.django_settings_module:
+            return app_file.django_settings_module
+        candidates = sorted(self.files.values(), key=lambda f: (not f.path.endswith("manage.py"), f.path))
+        for facts in candidates:
+            if facts.django_settings_module:
+                return facts.django_settings_module
+        return None
+
+    def app_for_qualname(self, qualname: str) -> Optional[AppView]:
+        return self._apps_by_qualname.get(qualname) or self._apps_by_qualname.get(
+            self.resolve_symbol(qualname))
+
+    # -- tasks -----------------------------------------------------------------
+    def _task_views(self, facts: FileFacts) -> Iterator[TaskView]:
+        celery_imported = any(i.target.split(".")[0] == "celery" for i in facts.imports)
+        for task in facts.tasks:
+            apps = self._task_apps(task, celery_imported)
+            if apps is None:
+                continue
+            yield TaskView(task, facts.path, task.name or task.qualname, apps)
+
+    def _task_apps(self, task: TaskFact, celery_imported: bool) -> Optional[List[AppView]]:
+        if task.decorator in ("shared_task", "periodic_task"):
+            return list(self.apps)
+        if task.decorator in ("app.task", "call"):
+            app = self.app_for_qualname(task.app)
+            if app is not None:
+                return [app]
+            last = task.app.rsplit(".", 1)[-1]
+            if task.app.startswith("celery.") or (celery_imported and last in APP_NAMES):
+                return list(self.apps)
+            return None
+        if task.decorator == "class":
+            chain = self.base_chain(task.qualname)
+            if any(base in TASK_BASE_CLASSES for base in chain):
+                return list(self.apps)
+        return None
+
+    def task_option(self, task: TaskView, key: str) -> Optional[Tuple[Value, str]]:
+        """A task option and where it is set: the decorator, or a base class attribute."""
+        if key in task.fact.options:
+            return task.fact.options[key], "decorator"
+        for base in task.fact.bases:
+            for klass in self.base_chain(base):
+                found = self.class_settings(klass).get(key)
+                if found is not None:
+                    return found.value, klass
+        return None
+
+    def task_setting(self, task: TaskView, key: str) -> Value:
+        """The app setting that applies to a task; unknown when its apps disagree."""
+        if not task.apps:
+            return Value.unknown(f"{key} (no Celery app found)")
+        values = [app.value(key) for app in task.apps]
+        first = values[0]
+        if all(v.known and first.known and v.value == first.value for v in values):
+            return first
+        return Value.unknown(f"{key} (differs between apps)")
+
+    def task_for_dispatch(self, dispatch: Dispatch, facts: Optional[FileFacts] = None
+                          ) -> Optional[TaskView]:
+        if dispatch.receiver_qualname:
+            qualname = self.resolve_symbol(dispatch.receiver_qualname)
+            task = self._tasks_by_qualname.get(qualname)
+            if task is not None:
+                return task
+        if dispatch.task_name:
+            return self._tasks_by_name.get(dispatch.task_name)
+        return None
+
+    def _task_for_beat(self, entry: BeatEntry, facts: FileFacts) -> Optional[TaskView]:
+        if entry.task_ref:
+            task = self._tasks_by_qualname.get(self.resolve_symbol(entry.task_ref))
+            if task is not None:
+                return task
+        if entry.task:
+            return self._tasks_by_name.get(entry.task)
+        return None
+
+    def task_by_name(self, name: str) -> Optional[TaskView]:
+        return self._tasks_by_name.get(name)
+
+    # -- routing ---------------------------------------------------------------
+    def task_queue(self, task: TaskView) -> Optional[str]:
+        """The queue a task is sent to by default, or None when it cannot be known."""
+        option = self.task_option(task, "queue")
+        if option is not None:
+            value = option[0]
+            return value.value if value.known and isinstance(value.value, str) else None
+        routes = self.task_setting(task, "task_routes")
+        if not routes.known:
+            return None
+        if routes.value:
+            routed = _route(routes.value, task.name)
+            if routed is _UNKNOWN:
+                return None
+            if routed is not None:
+                return routed
+        default = self.task_setting(task, "task_default_queue")
+        return default.value if default.known and isinstance(default.value, str) else None
+
+
+_UNKNOWN = object()
+
+
+def _route(routes, name: str):
+    """Queue from a task_routes value (dict, or list/tuple of dicts), _UNKNOWN for routers."""
+    tables = routes if isinstance(routes, list) else [routes]
+    for table in tables:
+        if not isinstance(table, dict) or "$call" in table:
+            return _UNKNOWN
+        for pattern, route in table.items():
+            if _route_matches(pattern, name):
+                if isinstance(route, str):
+                    return route
+                if isinstance(route, dict) and isinstance(route.get("queue"), str):
+                    return route["queue"]
+                if isinstance(route, dict) and "queue" not in route:
+                    continue
+                return _UNKNOWN
+    return None
+
+
+def _route_matches(pattern: str, name: str) -> bool:
+    if pattern == name:
+        return True
+    if "*" in pattern or "?" in pattern:
+        return fnmatch.fnmatchcase(name, pattern)
+    return False

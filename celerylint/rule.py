@@ -1,0 +1,109 @@
+"""The rule interface: a rule is one class in one module of ``celerylint.rules``.
+
+A rule declares its code, name, severity and options; its docstring is its
+documentation page (Markdown, with the sections of DESIGN.md section 7); its
+``check`` reads the project view and yields findings.  Adding a rule means
+adding one module there: :func:`all_rules` finds it.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+
+from celerylint.config import OptionSpec
+from celerylint.facts import Loc
+from celerylint.project import Project
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    message: str
+    severity: str
+    fix: Optional[Dict[str, Any]] = None
+
+    def sort_key(self) -> Tuple:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[str] = "warning"
+    options: ClassVar[Sequence[OptionSpec]] = ()
+
+    def __init__(self, settings: Optional[Dict[str, Any]] = None):
+        self.settings = {spec.name: spec.default for spec in self.options}
+        self.settings.update({k: v for k, v in (settings or {}).items() if k in self.settings})
+
+    def option(self, name: str) -> Any:
+        return self.settings[name]
+
+    def check(self, project: Project) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(self, path: str, loc: Loc, message: str,
+                fix: Optional[Dict[str, Any]] = None) -> Finding:
+        return Finding(path, loc.line, loc.col, loc.end_line, loc.end_col, self.code, self.name,
+                       message, self.severity, fix)
+
+    @classmethod
+    def page(cls) -> str:
+        """The rule's documentation page, generated from its docstring and options."""
+        lines = [f"# {cls.code}: {cls.name}", "", f"Severity: {cls.severity}", "",
+                 inspect.cleandoc(cls.__doc__ or "").strip(), ""]
+        lines += ["## Options", ""]
+        if cls.options:
+            lines += ["| option | type | default | meaning |", "|---|---|---|---|"]
+            for spec in cls.options:
+                lines.append(f"| `{spec.name}` | {spec.type.__name__} | `{spec.default!r}` | {spec.help} |")
+        else:
+            lines.append("None.")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+_RULES: Optional[List[Type[Rule]]] = None
+
+
+def all_rules() -> List[Type[Rule]]:
+    """Every rule class in ``celerylint.rules``, sorted by code."""
+    global _RULES
+    if _RULES is None:
+        import celerylint.rules as package
+
+        found: Dict[str, Type[Rule]] = {}
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for value in vars(module).values():
+                if (inspect.isclass(value) and issubclass(value, Rule) and value is not Rule
+                        and value.code and value.__module__ == module.__name__):
+                    if value.code in found:
+                        raise RuntimeError(f"rule code {value.code} defined twice")
+                    found[value.code] = value
+        _RULES = [found[code] for code in sorted(found)]
+    return _RULES
+
+
+def rule_by_code(code: str) -> Optional[Type[Rule]]:
+    code = code.upper()
+    return next((rule for rule in all_rules() if rule.code == code), None)
+
+
+def option_specs() -> List[OptionSpec]:
+    """Every rule option, for configuration validation (names are shared by rules)."""
+    specs: Dict[str, OptionSpec] = {}
+    for rule in all_rules():
+        for spec in rule.options:
+            specs.setdefault(spec.name, spec)
+    return [specs[name] for name in sorted(specs)]
