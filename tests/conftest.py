@@ -33,6 +33,11 @@ def lint(root: Path, paths: Optional[Sequence[str]] = None, select: str = "CEL",
     os.chdir(root)
     try:
         config = load_config(root, None, option_specs(), overrides)
+        if config.root.resolve() != root.resolve():
+            # A fixture tree without its own pyproject.toml is its own project:
+            # never let the repository's pyproject make the whole repo one project.
+            config.root = root
+            config.src = ["."] + (["src"] if (root / "src").is_dir() else [])
         for key, value in settings.items():
             config.options[key.replace("_", "-")] = value
         if "target_version" in settings:
