@@ -1,0 +1,121 @@
+"""CEL107 periodic-task-without-expires."""
+from __future__ import annotations
+
+from conftest import FIXTURES, assert_fixture_tree, expected_markers, lint, positions
+
+TREE = FIXTURES / "CEL107"
+
+
+def test_fixture_tree():
+    assert_fixture_tree("CEL107", "CEL107")
+
+
+def entry_at(path: str, needle: str):
+    """(path, line, col, CEL107) of the entry key (or call) on the line holding `needle`."""
+    lines = (TREE / path).read_text(encoding="utf-8").splitlines()
+    number, text = next((n, t) for n, t in enumerate(lines, start=1) if needle in t)
+    return (path, number, len(text) - len(text.lstrip()) + 1, "CEL107")
+
+
+def test_higher_threshold_reports_hourly_schedules_too():
+    findings = set(positions(lint(TREE, select="CEL107", expires_required_below=3600), "CEL107"))
+    assert findings - expected_markers(TREE, "CEL107") == {
+        entry_at("proj/celery.py", '"poll-hourly-timedelta"'),
+        entry_at("proj/celery.py", '"poll-hourly-crontab"'),  # crontab(minute="30")
+        entry_at("proj/celery.py", '"poll-just-above"'),
+        entry_at("celeryconfig.py", '"legacy-hourly"'),
+        entry_at("proj/signals.py", 'name="hourly"'),
+        ("proj/legacy.py", 17, 5, "CEL107"),  # the name of `def legacy_hourly`
+    }
+
+
+def test_lower_threshold_keeps_only_the_fastest_entries():
+    findings = positions(lint(TREE, select="CEL107", expires_required_below=15), "CEL107")
+    assert sorted(findings) == [
+        ("proj/settings.py", 4, 5, "CEL107"),      # every second
+        ("proj/worker_app.py", 7, 9, "CEL107"),    # every 15 seconds: "at most" the threshold
+    ]
+
+
+def test_messages_name_the_period_and_the_fix_for_each_form():
+    messages = {(f.path, f.line): f.message for f in lint(TREE, select="CEL107")}
+    assert messages[("proj/celery.py", 17)] == (
+        'beat entry "poll-every-minute" runs every 1 minute and its messages never expire: '
+        "when workers fall behind, stale runs pile up and the backlog never drains; "
+        'add "options": {"expires": 60} to the entry, or expires=60 on the task')
+    assert messages[("proj/celery.py", 32)].startswith(
+        'beat entry "report-4am-burst" runs as often as every 1 minute ')
+    assert messages[("proj/signals.py", 7)].endswith(
+        "pass expires=30 to add_periodic_task, or set expires=30 on the task")
+    assert messages[("proj/signals.py", 8)].endswith(
+        "(add_periodic_task does not unpack options={...})")
+    assert messages[("proj/legacy.py", 7)].endswith("add expires=30 to @periodic_task")
+
+
+def test_unresolved_task_is_silent_but_a_project_task_of_that_name_is_judged(project):
+    findings = project({
+        "proj/__init__.py": "",
+        "proj/tasks.py": """
+            from celery import shared_task
+
+            @shared_task(name="jobs.ping")
+            def ping():
+                pass
+        """,
+        "proj/celery.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.beat_schedule = {
+                "library": {"task": "django_celery_results.cleanup", "schedule": 60},
+                "by-name": {"task": "jobs.ping", "schedule": 60},
+            }
+        """,
+    }, select="CEL107")
+    assert positions(findings) == [("proj/celery.py", 6, 5, "CEL107")]
+
+
+def test_task_annotations_setting_expires_count(project):
+    files = {
+        "app.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.task_annotations = ANNOTATIONS
+
+            @app.task
+            def ping():
+                pass
+
+            app.conf.beat_schedule = {"ping": {"task": "app.ping", "schedule": 60}}
+        """,
+    }
+    with_expires = dict(files)
+    with_expires["app.py"] = files["app.py"].replace("ANNOTATIONS", '{"*": {"expires": 60}}')
+    assert project(with_expires, select="CEL107") == []
+    other = dict(files)
+    other["app.py"] = files["app.py"].replace("ANNOTATIONS", '{"*": {"rate_limit": "10/s"}}')
+    assert positions(project(other, select="CEL107")) == [("app.py", 10, 27, "CEL107")]
+    assert project(files, select="CEL107") == []  # annotations that cannot be read
+
+
+def test_spread_options_count_when_literal(project):
+    findings = project({
+        "app.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            FAST = {"expires": 10}
+
+            @app.task
+            def ping():
+                pass
+
+            app.conf.beat_schedule = {
+                "spread": {"task": "app.ping", "schedule": 10, "options": {**FAST}},
+                "spread-other": {"task": "app.ping", "schedule": 10, "options": {"queue": "q", **FAST}},
+                "no-expiry": {"task": "app.ping", "schedule": 10, "options": {"queue": "q"}},
+            }
+        """,
+    }, select="CEL107")
+    assert positions(findings) == [("app.py", 13, 5, "CEL107")]

@@ -1,0 +1,102 @@
+"""celerylint.schedules: the period of a schedule value."""
+from __future__ import annotations
+
+import pytest
+
+from celerylint.facts import BeatEntry, NO_LOC, Value
+from celerylint.schedules import (beat_entry_label, describe_period, describe_seconds,
+                                  period_seconds)
+
+
+def crontab(*args, **kwargs) -> Value:
+    return Value(True, {"$call": "celery.schedules.crontab", "args": list(args), "kwargs": kwargs})
+
+
+def schedule(*args, **kwargs) -> Value:
+    return Value(True, {"$call": "celery.schedules.schedule", "args": list(args), "kwargs": kwargs})
+
+
+@pytest.mark.parametrize("value, seconds", [
+    (Value(True, 1), 1.0),
+    (Value(True, 0.5), 0.5),
+    (Value(True, {"$timedelta": 300.0}), 300.0),
+    (schedule(run_every=3), 3.0),
+    (schedule(run_every={"$timedelta": 90.0}), 90.0),
+    (schedule(7), 7.0),
+])
+def test_intervals(value, seconds):
+    assert period_seconds(value) == seconds
+
+
+@pytest.mark.parametrize("kwargs, seconds", [
+    ({}, 60),                                            # every minute
+    ({"minute": "*/5"}, 300),
+    ({"minute": "30"}, 3600),                            # hourly
+    ({"hour": 4}, 60),                                   # every minute from 04:00 to 04:59
+    ({"minute": 0, "hour": "*/3"}, 3 * 3600),
+    ({"minute": 0, "hour": 0}, 86400),
+    ({"minute": 0, "hour": "23,1"}, 2 * 3600),           # 23:00 -> 01:00 the next day
+    ({"minute": 0, "hour": 0, "day_of_week": "mon"}, 7 * 86400),
+    ({"minute": "0,30", "hour": "9-17", "day_of_week": "mon-fri"}, 1800),
+    ({"minute": [0, 15]}, 900),
+    ({"minute": 0, "hour": 12, "day_of_month": "1,2"}, 86400),
+    ({"minute": 0, "hour": 0, "day_of_month": 1, "month_of_year": "*/3"}, 90 * 86400),
+])
+def test_crontab_minimum_gap(kwargs, seconds):
+    assert period_seconds(crontab(**kwargs)) == seconds
+
+
+def test_crontab_positional_fields():
+    assert period_seconds(crontab("*/2")) == 120
+    assert period_seconds(crontab("0", "*/6")) == 6 * 3600
+
+
+@pytest.mark.parametrize("value", [
+    Value.unknown("compute()"),
+    Value(True, 0),
+    Value(True, -5),
+    Value(True, True),
+    Value(True, "10"),
+    Value(True, None),
+    schedule(),
+    schedule(run_every="soon"),
+    Value(True, {"$call": "celery.schedules.solar", "args": ["sunset", 1.0, 2.0], "kwargs": {}}),
+    crontab(minute="*/0"),                               # Celery rejects it
+    crontab(minute="abc"),
+    crontab(minute=0, hour=0, day_of_month=31, month_of_year=2),  # never fires
+    crontab("0", minute="5"),                            # a field given twice
+])
+def test_unknown_periods(value):
+    assert period_seconds(value) is None
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (1, "1 second"), (0.5, "0.5 seconds"), (10.0, "10 seconds"), (90, "90 seconds"),
+    (60, "1 minute"), (300, "5 minutes"), (3600, "1 hour"), (7200, "2 hours"), (86400, "1 day"),
+])
+def test_describe_seconds(seconds, text):
+    assert describe_seconds(seconds) == text
+
+
+def entry(schedule_value: Value, **fields) -> BeatEntry:
+    defaults = dict(loc=NO_LOC, name=None, task=None, task_ref="", schedule=schedule_value,
+                    schedule_loc=NO_LOC)
+    defaults.update(fields)
+    return BeatEntry(**defaults)
+
+
+def test_describe_period_marks_crontabs_and_environment_defaults():
+    assert describe_period(entry(Value(True, 5)), 5) == "every 5 seconds"
+    assert describe_period(entry(crontab(hour=4)), 60) == "as often as every 1 minute"
+    overridable = Value(True, 5, overridable=True)
+    assert describe_period(entry(overridable), 5) == (
+        "every 5 seconds (default of an environment variable)")
+
+
+def test_beat_entry_label():
+    assert beat_entry_label(entry(Value(True, 1), name="poll")) == 'beat entry "poll"'
+    assert beat_entry_label(entry(Value(True, 1), task_ref="proj.tasks.poll")) == (
+        "periodic task proj.tasks.poll")
+    assert beat_entry_label(entry(Value(True, 1), name="proj.legacy.poll",
+                                  setting="periodic_task")) == "periodic task proj.legacy.poll"
+    assert beat_entry_label(entry(Value(True, 1))) == "periodic task"
