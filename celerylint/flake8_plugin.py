@@ -1,0 +1,345 @@
+"""The flake8 adapter: flake8 shows, for the file it checks, what ``celerylint check`` reports.
+
+Registered under the ``flake8.extension`` entry point with the prefix ``CEL``.
+
+What the plugin does for each file flake8 checks:
+
+- It takes the file's text from flake8 (``lines``), never from disk, so ``flake8 -
+  --stdin-display-name path/to/file.py`` (what editors run) lints the unsaved buffer.
+- It finds the project the file belongs to: the directory of the nearest
+  ``pyproject.toml`` above the file (the runner looks above the current directory
+  instead); without one, the current directory when the file is under it (as for the
+  runner), else the file's own directory.  It reads every other file of the project from disk, uses flake8's text for
+  the checked file, builds the project view and runs every rule.  Findings in other
+  files are dropped; cross-file findings in this file (a task flagged because of
+  settings in another module) are kept.  File paths, module names and findings are the
+  runner's: ``celerylint check`` run from the same directory reports the same findings
+  for the file.
+- Rule options and ``target-version`` come from ``[tool.celerylint]``.  Selection
+  (``--select``, ``--ignore``, ``--extend-ignore``, ``--per-file-ignores``), ``exclude``
+  and ``# noqa`` follow flake8's own settings: celerylint's ``select``, ``ignore``,
+  ``per-file-ignores`` and ``exclude`` do not apply to the file flake8 checks (the
+  project's other files are still discovered with celerylint's ``exclude``).
+- Columns: celerylint counts characters (code points) from 1.  flake8 prints the
+  plugin's offset plus one, so the plugin yields ``column - 1`` and flake8 shows the
+  same column as ``celerylint check``.  On lines with non-ASCII text flake8's own
+  pyflakes checks (``F`` codes) count UTF-8 bytes, so their columns are further right
+  than ours; pycodestyle's (``E``/``W``) count characters, as we do.
+- Files that mention nothing Celery-related (see :func:`mentions_celery`) are skipped
+  without building the project: such a file cannot hold a fact a rule reports on.
+- Syntax errors: flake8 reports E999 for a file Python cannot parse and runs no plugin
+  on it, so CEL001 never appears under flake8 (keep E999 selected: ``--select CEL``
+  alone shows nothing for such a file).  CEL001 for a file Python accepts but libcst
+  refuses is still reported, unless the file mentions nothing Celery-related.
+- ``CEL000 celerylint could not check this file: <reason>``: an exception escaping a
+  plugin aborts the whole flake8 run, so every failure (a broken ``[tool.celerylint]``
+  table, a crash of the linter on this file, a failing rule) becomes this single
+  finding on line 1, next to whatever findings could still be computed.  CEL000 is not
+  a rule: ``celerylint check`` reports the same failures on stderr with exit code 2.
+
+Editors run flake8 in one long-lived process, so nothing kept in memory outlives a change
+to the file it came from (see the memo section below): other files' facts are keyed by
+their ``os.stat`` stamp, configuration is read again for every check, and the checked
+file's facts come from flake8's text.  When that text is exactly what an earlier check
+read from the same, unchanged file (flake8 checking files rather than an editor
+buffer), the project built from disk is shared by every file of the run, so a
+whole-project ``flake8`` costs one project build per process instead of one per file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import sys
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from celerylint import __version__
+from celerylint.config import ConfigError
+from celerylint.files import Source, decode_lines
+
+if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that need them
+    from celerylint.config import Config
+    from celerylint.facts import FileFacts
+    from celerylint.rule import Finding
+
+INTERNAL_ERROR_CODE = "CEL000"
+MAX_REASON_LENGTH = 300
+
+# Words whose absence means a file cannot hold anything a rule reports on: apps, tasks
+# (decorators, Task classes), dispatches, beat entries, and settings, whose every name
+# (new and old style, as Celery's own table lists them; tests check that) contains one of
+# these.  Compared case-insensitively: CELERY_/BROKER_ settings and Celery/Task classes
+# match.  Kept as words rather than read from Celery so that a file without them costs
+# flake8 no import of Celery.
+CELERY_WORDS = (
+    "celery", "task", "beat", "schedule", "broker", "backend", "delay", "apply_async",
+    "send_task", "signature", "config_from_object",
+    # setting families and names not caught above
+    "worker_", "result_", "event_", "control_", "security_", "database_", "redis_",
+    "cassandra_", "azureblockblob_", "cosmosdbsql_", "elasticsearch_", "s3_", "gcs_",
+    "accept_content", "enable_utc", "imports", "include", "timezone",
+)
+# Dispatch shortcuts (``add.s(1)``, ``add.si(1)``) and class-based tasks whose Task base
+# class is defined in another module (``class Sync(BaseJob): def run(self): ...``).
+CELERY_PATTERNS = re.compile(r"\.\s*si?\s*\(|\bdef\s+run\b")
+
+
+def mentions_celery(text: str) -> bool:
+    """False only when the text cannot hold anything a celerylint rule reports on."""
+    lowered = text.lower()
+    return any(word in lowered for word in CELERY_WORDS) or bool(CELERY_PATTERNS.search(text))
+
+
+class CeleryLintPlugin:
+    """flake8 entry point ``CEL``.
+
+    flake8 classifies a plugin by its parameters and only runs plugins that take
+    ``tree``, ``logical_line`` or ``physical_line``; ``tree`` (flake8's own ``ast``) is
+    requested for that reason and is not used.
+    """
+
+    name = "celerylint"
+    version = __version__
+
+    def __init__(self, tree: object, filename: str, lines: Sequence[str]):
+        self.filename = filename
+        self.lines = lines
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        try:
+            text = decode_lines(self.lines)
+            if not mentions_celery(text):
+                return
+            findings, failures = check_text(self.filename, text)
+        except Exception as exc:  # anything escaping here would abort flake8's whole run
+            findings, failures = [], [_describe(exc)]
+        for finding in findings:
+            message = f"{finding.code} {_one_line(finding.message)}"
+            yield finding.line, max(finding.column - 1, 0), message, type(self)
+        if failures:
+            reason = _shorten("; ".join(_one_line(failure) for failure in failures))
+            yield 1, 0, f"{INTERNAL_ERROR_CODE} celerylint could not check this file: {reason}", \
+                type(self)
+
+
+def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
+    """(findings for ``filename`` with ``text`` as its content, one-line failures).
+
+    ``ConfigError`` (a broken ``[tool.celerylint]``) is raised, not returned.
+    """
+    load_engine()
+    from celerylint.config import load_config
+    from celerylint.engine import display_path, facts_for_source, project_files
+    from celerylint.rule import option_specs
+
+    checked = Path(os.path.realpath(filename))
+    config = load_config(checked.parent, None, option_specs())
+    if config.config_file is None:
+        # No pyproject.toml above the file: the runner's root is the current directory,
+        # which flake8 and editors usually run from (module names and dependency files
+        # such as requirements.txt are read from the root).
+        cwd = Path(os.getcwd()).resolve()
+        if cwd in checked.parents:
+            config = load_config(cwd, None, option_specs())
+    # flake8 decides what is selected, ignored and excluded: run every rule.
+    config = dataclasses.replace(config, select=["CEL"], extend_select=[], ignore=[],
+                                 extend_ignore=[], per_file_ignores={})
+    paths, _, _ = project_files(config, [])
+    context = (os.getcwd(), str(config.root), tuple(config.src))
+    stamps = [_stamp(path, context) for path in paths]
+    checked_index = _index_of(checked, paths)
+    # The path the runner would read the file by: module names and display paths follow it.
+    source_path = paths[checked_index] if checked_index is not None else checked
+    relpath = display_path(source_path)
+
+    if checked_index is not None and _same_as_disk(paths[checked_index], stamps[checked_index],
+                                                   text):
+        # flake8's text is what is on disk (flake8 checking files rather than an editor
+        # buffer): every file of this run sees the same project, built once.
+        view = _project_from_disk(paths, stamps, config)
+        return list(view.findings.get(relpath, [])), _failures(view.failures,
+                                                               view.files.get(relpath))
+
+    files = [facts_from_disk(path, stamp, config)
+             for index, (path, stamp) in enumerate(zip(paths, stamps)) if index != checked_index]
+    checked_facts = facts_for_source(Source(source_path, relpath, text, None), config.root,
+                                     config.src)
+    view = _build(files + [checked_facts], config)
+    return list(view.findings.get(relpath, [])), _failures(view.failures, checked_facts)
+
+
+def _index_of(checked: Path, paths: List[Path]) -> Optional[int]:
+    """Where the checked file (a resolved path) is among the discovered ones."""
+    absolute = [os.path.abspath(path) for path in paths]
+    if str(checked) in absolute:
+        return absolute.index(str(checked))
+    return next((i for i, path in enumerate(absolute) if os.path.realpath(path) == str(checked)),
+                None)
+
+
+@dataclasses.dataclass
+class _ProjectFindings:
+    findings: Dict[str, List["Finding"]]  # by display path
+    failures: List[str]  # rules that crashed
+    files: Dict[str, "FileFacts"]
+
+
+def _build(files: List["FileFacts"], config: "Config") -> _ProjectFindings:
+    from celerylint.engine import run_rules
+    from celerylint.project import Project
+
+    project = Project(files, config.target_version, config.options)
+    findings, rule_failures = run_rules(project, config)
+    by_path: Dict[str, List["Finding"]] = {}
+    for finding in sorted(set(findings), key=lambda f: f.sort_key()):
+        by_path.setdefault(finding.path, []).append(finding)
+    return _ProjectFindings(by_path, [message for _, message in rule_failures],
+                            {facts.path: facts for facts in files})
+
+
+def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[str]:
+    if facts is not None and facts.internal_error:
+        return [f"internal error: {facts.internal_error}"] + rule_failures
+    return list(rule_failures)
+
+
+# -- loading the engine -----------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def load_engine() -> None:
+    """Import the engine, the rules and Celery's own tables, never the checked project.
+
+    ``python -m flake8`` puts the current directory first on ``sys.path``; run from a
+    package holding the usual ``celery.py`` (``proj/celery.py``), ``import celery``
+    would import and run the project's module instead of Celery.  Once the real
+    ``celery`` package is imported its submodules resolve through it, so the path is
+    only narrowed while the engine loads.
+    """
+    with _project_off_sys_path():
+        import celery  # noqa: F401  (the installed Celery, before anything else asks)
+
+        from celerylint.rule import all_rules
+
+        all_rules()
+
+
+@contextmanager
+def _project_off_sys_path() -> Iterator[None]:
+    saved = list(sys.path)
+    cwd = os.getcwd()
+    sys.path[:] = [entry for entry in saved if not _may_shadow_celery(entry, cwd)]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _may_shadow_celery(entry: str, cwd: str) -> bool:
+    directory = os.path.abspath(entry or cwd)
+    return directory == cwd or os.path.isfile(os.path.join(directory, "celery.py"))
+
+
+# -- per-process memo ----------------------------------------------------------------
+#
+# Editors run flake8 in one long-lived process, so everything kept here is keyed by what
+# it came from: a file's facts by its path and ``os.stat`` stamp (size, mtime, ctime,
+# inode, device) plus the working directory and the project settings that shape facts;
+# the project built from disk by the configuration and the stamps of every file.  A
+# stamp is taken before the file is read: a change during the read leaves a stamp that
+# no longer matches, so the next check reads the file again.
+
+Stamp = Optional[Tuple]
+
+
+@dataclasses.dataclass
+class _DiskFile:
+    stamp: Tuple
+    facts: "FileFacts"
+    digest: Optional[bytes]  # of the decoded text; None when it could not be read
+
+
+_FILES: Dict[str, _DiskFile] = {}
+_PROJECT: Dict[str, Tuple[Tuple, "Config", _ProjectFindings]] = {}  # one entry per root
+
+
+def _stamp(path: Path, context: Tuple) -> Stamp:
+    """os.stat's view of a file, with what else shapes its facts (cwd, root, src)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino,
+            status.st_dev) + context
+
+
+def _digest(text: Optional[str]) -> Optional[bytes]:
+    if text is None:
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def facts_from_disk(path: Path, stamp: Stamp, config: "Config") -> "FileFacts":
+    """The runner's facts for a file on disk, reused while its stamp is unchanged."""
+    from celerylint.engine import facts_for_source
+    from celerylint.files import read_source
+
+    key = os.path.abspath(path)
+    cached = _FILES.get(key)
+    if stamp is not None and cached is not None and cached.stamp == stamp:
+        return cached.facts
+    source = read_source(Path(path))
+    facts = facts_for_source(source, config.root, config.src)
+    if stamp is None:
+        _FILES.pop(key, None)
+    else:
+        _FILES[key] = _DiskFile(stamp, facts, _digest(source.text))
+    return facts
+
+
+def _same_as_disk(path: Path, stamp: Stamp, text: str) -> bool:
+    """True when ``text`` is what an earlier check read from ``path``, still unchanged.
+
+    The checked file is never read for this: its disk text is known only if another
+    file's check read it.
+    """
+    cached = _FILES.get(os.path.abspath(path))
+    return (stamp is not None and cached is not None and cached.stamp == stamp
+            and cached.digest is not None and cached.digest == _digest(text))
+
+
+def _project_from_disk(paths: List[Path], stamps: List[Stamp], config: "Config"
+                       ) -> _ProjectFindings:
+    key = tuple(zip((os.path.abspath(p) for p in paths), stamps))
+    root = str(config.root)
+    cached = _PROJECT.get(root)
+    if cached is not None and None not in stamps and cached[0] == key and cached[1] == config:
+        return cached[2]
+    view = _build([facts_from_disk(path, stamp, config) for path, stamp in zip(paths, stamps)],
+                  config)
+    _PROJECT[root] = (key, config, view)
+    return view
+
+
+def clear_memo() -> None:
+    _FILES.clear()
+    _PROJECT.clear()
+
+
+# -- messages -------------------------------------------------------------------------
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 3] + "..."
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"

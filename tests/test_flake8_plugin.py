@@ -1,0 +1,253 @@
+"""The flake8 plugin, driven through real flake8 (a subprocess unless the test needs one
+long-lived process, as editors run it).
+
+The fixture project (tests/fixtures/flake8_project) has an app with a beat schedule
+(proj/celery.py), a settings module with a result backend (proj/settings.py), tasks
+(proj/tasks.py) and a view discarding one task's result (proj/views.py).  Its
+[tool.celerylint] sets min-beat-interval = 5 and ignore = ["CEL104"]: the option must
+apply under flake8, the ignore must not (flake8 selects).  Other rules may also fire on
+it, so assertions name the codes they are about or compare with the runner.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional, Set, Tuple
+
+import pytest
+
+from celerylint import flake8_plugin
+from celerylint.flake8_plugin import CeleryLintPlugin, clear_memo, mentions_celery
+
+FIXTURE = Path(__file__).parent / "fixtures" / "flake8_project"
+LINE_RE = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.*)$")
+
+Row = Tuple[str, int, int, str]
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "flake8_project"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def flake8(cwd: Path, *args: str, stdin: Optional[str] = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flake8", "--isolated", *args], cwd=cwd,
+                          input=stdin, capture_output=True, text=True, encoding="utf-8")
+
+
+def rows(output: str, code: str = "") -> Set[Row]:
+    found = set()
+    for line in output.splitlines():
+        match = LINE_RE.match(line)
+        assert match, f"not a flake8 line: {line!r}"
+        path = match.group("path")
+        path = path[2:] if path.startswith("./") else path
+        if match.group("code").startswith(code):
+            found.add((path, int(match.group("line")), int(match.group("col")),
+                       match.group("code")))
+    return found
+
+
+def runner_rows(cwd: Path, *paths: str) -> Set[Row]:
+    """`celerylint check --format json`, with the fixture's ignore lifted (flake8 selects)."""
+    done = subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json",
+                           "--ignore=", "-j1", *paths], cwd=cwd, capture_output=True, text=True,
+                          encoding="utf-8")
+    assert done.returncode in (0, 1), done.stderr
+    return {(d["path"], d["line"], d["column"], d["code"]) for d in json.loads(done.stdout)}
+
+
+def test_file_mode_reports_code_at_line_and_character_column(proj):
+    done = flake8(proj, "--select", "CEL", "proj/celery.py")
+    assert done.returncode == 1, done.stderr
+    # Line 8 fires at the schedule value; the key before it holds a non-ASCII character
+    # and the column still counts characters.  Line 9 (6 s) passes min-beat-interval = 5
+    # from [tool.celerylint]; line 10 carries `# noqa: CEL104`; celerylint's own
+    # `ignore = ["CEL104"]` does not apply under flake8.
+    assert rows(done.stdout, "CEL104") == {("proj/celery.py", 8, 62, "CEL104")}
+    line = (proj / "proj/celery.py").read_text(encoding="utf-8").splitlines()[7]
+    assert line[61:].startswith("1.0")
+    assert "beat entry \"rafraîchir\" runs every 1 second" in done.stdout
+
+
+def test_noqa_is_flake8s(proj):
+    done = flake8(proj, "--select", "CEL104", "--disable-noqa", "proj/celery.py")
+    assert {row[1] for row in rows(done.stdout)} == {8, 10}
+
+
+def test_flake8_selection_applies(proj):
+    done = flake8(proj, "--select", "CEL", "--extend-ignore", "CEL104", "proj/celery.py")
+    assert rows(done.stdout, "CEL104") == set()
+
+
+def test_cross_file_finding_when_only_tasks_is_checked(proj):
+    done = flake8(proj, "--select", "CEL", "proj/tasks.py")
+    # The result backend is set in settings.py and the result discarded in views.py.
+    assert rows(done.stdout, "CEL102") == {("proj/tasks.py", 5, 5, "CEL102")}
+    assert "'proj.tasks.add'" in done.stdout
+
+
+def test_stdin_lints_the_unsaved_text_not_the_file(proj):
+    on_disk = (proj / "proj/tasks.py").read_text(encoding="utf-8")
+    moved = "# two lines added\n# in the editor\n" + on_disk
+    done = flake8(proj, "--select", "CEL", "-", "--stdin-display-name", "proj/tasks.py",
+                  stdin=moved)
+    assert rows(done.stdout, "CEL102") == {("proj/tasks.py", 7, 5, "CEL102")}
+
+    fixed = on_disk.replace("@app.task\ndef add", "@app.task(ignore_result=True)\ndef add")
+    assert fixed != on_disk
+    done = flake8(proj, "--select", "CEL", "-", "--stdin-display-name", "proj/tasks.py",
+                  stdin=fixed)
+    assert rows(done.stdout, "CEL102") == set()
+    assert (proj / "proj/tasks.py").read_text(encoding="utf-8") == on_disk
+
+
+def test_stdin_buffer_of_a_new_file(proj):
+    text = ("from celery import Celery\n\napp = Celery('extra')\n"
+            "app.conf.beat_schedule = {'x': {'task': 't', 'schedule': 1.0}}\n")
+    done = flake8(proj, "--select", "CEL104", "-", "--stdin-display-name", "proj/unsaved.py",
+                  stdin=text)
+    assert rows(done.stdout) == {("proj/unsaved.py", 4, 58, "CEL104")}
+
+
+def test_same_findings_as_the_runner(proj):
+    flake8_rows = rows(flake8(proj, "--select", "CEL", ".").stdout)
+    assert flake8_rows == runner_rows(proj)
+    assert {row[3] for row in flake8_rows} >= {"CEL102", "CEL104"}
+    for name in ("celery", "settings", "tasks", "views"):
+        path = f"proj/{name}.py"
+        one = rows(flake8(proj, "--select", "CEL", path).stdout)
+        assert one == {row for row in flake8_rows if row[0] == path}
+
+
+def test_paths_from_another_directory(proj):
+    absolute = proj / "proj" / "tasks.py"
+    done = flake8(proj.parent, "--select", "CEL", str(absolute))
+    assert rows(done.stdout, "CEL102") == {(str(absolute), 5, 5, "CEL102")}
+    # `python -m flake8` inside the package puts proj/ (holding celery.py) first on
+    # sys.path: the real Celery must still be the one imported.
+    done = flake8(proj / "proj", "--select", "CEL", "tasks.py")
+    assert rows(done.stdout) == {("tasks.py", 5, 5, "CEL102")}, done.stdout
+
+
+def test_project_without_pyproject_is_rooted_at_the_current_directory(proj):
+    (proj / "pyproject.toml").unlink()
+    done = flake8(proj, "--select", "CEL102", "proj/tasks.py")
+    # Rooted at proj/ instead, "proj.settings" and "proj.tasks" would not resolve.
+    assert rows(done.stdout) == {("proj/tasks.py", 5, 5, "CEL102")}
+    assert rows(done.stdout) == {row for row in runner_rows(proj) if row[3] == "CEL102"}
+
+
+def test_non_celery_file_yields_nothing_without_reading_the_project(proj):
+    # A broken config would give CEL000 if the project were built: it is not.
+    (proj / "pyproject.toml").write_text("[tool.celerylint]\nunknown-key = 1\n", encoding="utf-8")
+    done = flake8(proj, "--select", "CEL", "proj/plain.py")
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+def test_mentions_celery():
+    assert not mentions_celery((FIXTURE / "proj/plain.py").read_text(encoding="utf-8"))
+    assert not mentions_celery("import os\n\nresult = os.getcwd()\n")
+    for text in ("from celery import shared_task\n", "CELERY_BROKER_URL = 'redis://'\n",
+                 "broker_url = 'amqp://'\n", "result_backend = 'redis://'\n",
+                 "task_acks_late = True\n", "timezone = 'UTC'\n", "accept_content = ['json']\n",
+                 "worker_prefetch_multiplier = 1\n", "event_queue_ttl = None\n",
+                 "job.s(1)\n", "job.si ( 1 )\n", "job.delay(1)\n",
+                 "class Sync(BaseJob):\n    def run(self):\n        pass\n"):
+        assert mentions_celery(text), text
+    for path in (FIXTURE / "proj").glob("*.py"):
+        if path.name not in ("plain.py", "__init__.py"):
+            assert mentions_celery(path.read_text(encoding="utf-8")), path
+
+
+def test_every_celery_setting_name_passes_the_cheap_exit():
+    from celerylint.settings import NEW_KEYS, OLD_TO_NEW
+
+    for name in sorted(NEW_KEYS) + sorted(OLD_TO_NEW):
+        assert mentions_celery(f"{name} = 1\n"), name
+        assert mentions_celery(f"CELERY_{name.upper()} = 1\n"), name
+
+
+def test_broken_config_is_one_cel000_per_file_and_flake8_goes_on(proj):
+    (proj / "pyproject.toml").write_text("[tool.celerylint]\nmin-beat-intervl = 5\n",
+                                         encoding="utf-8")
+    (proj / "proj/views.py").write_text(
+        (proj / "proj/views.py").read_text(encoding="utf-8") + "import os\n", encoding="utf-8")
+    done = flake8(proj, "--select", "CEL,F", "proj")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    cel = rows(done.stdout, "CEL")
+    assert cel == {(f"proj/{name}.py", 1, 1, "CEL000")
+                   for name in ("celery", "settings", "tasks", "views")}
+    assert "CEL000 celerylint could not check this file: pyproject.toml: [tool.celerylint] " \
+           "unknown key 'min-beat-intervl', did you mean 'min-beat-interval'?" in done.stdout
+    assert ("proj/views.py", 9, 1, "F401") in rows(done.stdout, "F")
+
+
+def test_unparsable_file_is_flake8s_e999_and_no_plugin_runs(proj):
+    (proj / "proj/broken.py").write_text("from celery import shared_task\ndef f(:\n    pass\n",
+                                         encoding="utf-8")
+    done = flake8(proj, "--select", "CEL,E999", "proj/broken.py")
+    assert [(row[1], row[3]) for row in rows(done.stdout)] == [(2, "E999")]
+
+
+def test_parallel_jobs_give_the_same_output(proj):
+    serial = flake8(proj, "--select", "CEL", "-j1", ".")
+    parallel = flake8(proj, "--select", "CEL", "-j2", ".")
+    assert parallel.returncode == serial.returncode == 1
+    assert parallel.stdout == serial.stdout and rows(serial.stdout)
+
+
+def test_long_lived_process_sees_changes_on_disk(proj, monkeypatch, capsys):
+    """One flake8 process checking again and again, as an editor integration does."""
+    from flake8.api import legacy
+    from flake8.main.options import JobsArgument
+
+    monkeypatch.chdir(proj)
+    clear_memo()
+
+    def cel102(*paths: str) -> int:
+        style = legacy.get_style_guide(select=["CEL102"], jobs=JobsArgument("1"))
+        return style.check_files(list(paths)).total_errors
+
+    # views.py is checked first, so tasks.py's disk text is known when tasks.py is
+    # checked: the project built for views.py serves it.
+    assert cel102("proj/views.py", "proj/tasks.py") == 1
+    assert len(flake8_plugin._PROJECT) == 1  # the shared project was built
+    settings = proj / "proj/settings.py"
+    settings.write_text("broker_url = 'redis://localhost:6379/0'\n", encoding="utf-8")
+    assert cel102("proj/tasks.py") == 0  # no result backend any more
+    settings.write_text("broker_url = 'redis://localhost:6379/0'\n"
+                        "result_backend = 'redis://localhost:6379/1'\n", encoding="utf-8")
+    assert cel102("proj/views.py", "proj/tasks.py") == 1
+
+    tasks = proj / "proj/tasks.py"
+    on_disk = tasks.read_text(encoding="utf-8")
+    fixed = on_disk.replace("@app.task\ndef add", "@app.task(ignore_result=True)\ndef add")
+    # An unsaved editor buffer in the same process: the buffer wins over the disk text
+    # the process already knows.
+    buffer = CeleryLintPlugin(None, "proj/tasks.py", fixed.splitlines(keepends=True))
+    assert [r for r in buffer.run() if r[2].startswith("CEL102")] == []
+    assert cel102("proj/tasks.py") == 1
+    tasks.write_text(fixed, encoding="utf-8")
+    assert cel102("proj/tasks.py") == 0
+    assert cel102("proj/views.py", "proj/tasks.py") == 0
+    capsys.readouterr()
+
+
+def test_plugin_contains_internal_failures(monkeypatch):
+    import celerylint.flake8_plugin as plugin
+
+    def explode(filename, text):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(plugin, "check_text", explode)
+    results = list(CeleryLintPlugin(None, "tasks.py", ["from celery import shared_task\n"]).run())
+    assert results == [(1, 0, "CEL000 celerylint could not check this file: "
+                              "internal error: RuntimeError: boom second line", CeleryLintPlugin)]
