@@ -37,6 +37,9 @@ CELERY_CTOR_ARGS = {"main", "loader", "amqp", "events", "log", "control", "set_a
                     "config_source", "config_source_silent", "changes"}
 CELERY_CTOR_SETTINGS = {"broker": "broker_url", "backend": "result_backend", "include": "include"}
 BUILTIN_WRAPPERS = {"list", "tuple", "set", "sorted", "dict", "frozenset"}
+# Other task queues whose objects have a `.task` decorator too (`huey = RedisHuey(); @huey.task()`).
+OTHER_TASK_LIBRARIES = {"huey", "dramatiq", "rq", "taskiq", "arq", "procrastinate", "django_q",
+                        "dask", "prefect", "ray"}
 
 
 def _loc(positions, node: cst.CSTNode) -> Loc:
@@ -72,6 +75,27 @@ def _statements(body) -> List[cst.CSTNode]:
         else:
             out.append(stmt)
     return out
+
+
+def _chain_base(node: cst.CSTNode) -> Tuple[Optional[cst.Name], str]:
+    """The name an attribute/call/subscript chain starts from (``resp`` in
+    ``resp.json()["id"]``, ``qs`` in ``list(qs)``) and the text of the wrapper
+    calls before it in the chain's shape (``"list("``)."""
+    prefix = ""
+    for _ in range(12):
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        elif isinstance(node, cst.Await):
+            node = node.expression
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) \
+                and node.func.value in BUILTIN_WRAPPERS and len(node.args) == 1:
+            prefix += node.func.value + "("
+            node = node.args[0].value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        else:
+            break
+    return (node if isinstance(node, cst.Name) else None), prefix
 
 
 def _absolute_module(module: str, is_package: bool, level: int, name: str) -> str:
@@ -147,6 +171,8 @@ class Extractor(cst.CSTVisitor):
         self.app_vars: Dict[str, str] = {}
         self.task_calls: List[Tuple[str, str, cst.Call]] = []
         self.celery_subclasses: set = set()
+        self.conditional = 0  # depth of module-level if/except blocks: settings there may not apply
+        self.not_variables: set = set()  # ids of Names that are attributes or keywords: `x.res`, `f(res=1)`
 
     # -- names -------------------------------------------------------------
     def _prescan(self, module: cst.Module) -> None:
@@ -350,8 +376,15 @@ class Extractor(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         state = self._current()
-        if state is not None:
+        if state is not None and id(node) not in self.not_variables:
             state.name_counts[node.value] += 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_variables.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_variables.add(id(node.keyword))
 
     def visit_For(self, node: cst.For) -> None:
         state = self._current()
@@ -398,6 +431,26 @@ class Extractor(cst.CSTVisitor):
             if isinstance(node.target, cst.Name):
                 state.assigns.setdefault(node.target.value, []).append(
                     ("aug", node.value, self._line(node)))
+        elif self._at_module_level() and isinstance(node.target, cst.Name):
+            self.facts.settings.append(SettingAssign(
+                key=node.target.value, value=Value.unknown(short_source(self.module_node, node)),
+                loc=self.loc(node.target), kind="module"))
+
+    def visit_If(self, node: cst.If) -> None:
+        if not self.functions:
+            self.conditional += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if not self.functions:
+            self.conditional -= 1
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if not self.functions:
+            self.conditional += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        if not self.functions:
+            self.conditional -= 1
 
     def visit_With(self, node: cst.With) -> None:
         state = self._current()
@@ -433,6 +486,11 @@ class Extractor(cst.CSTVisitor):
                 if value:
                     self.facts.django_settings_module = value
             return
+        if func_dotted and func_dotted.split(".")[-1] == "on_commit":
+            # on_commit(lambda: t.delay(x)) throws the lambda's return value away
+            for arg in node.args:
+                if isinstance(arg.value, cst.Lambda) and isinstance(arg.value.body, cst.Call):
+                    self.result_use[id(arg.value.body)] = "discarded"
         if not isinstance(node.func, cst.Attribute):
             return
         method = node.func.attr.value
@@ -451,7 +509,18 @@ class Extractor(cst.CSTVisitor):
     # -- apps and settings ---------------------------------------------------
     def _is_app_reference(self, node: cst.CSTNode) -> bool:
         dotted = dotted_name(node)
-        return bool(dotted) and (dotted in self.app_vars or bool(self.resolve_strict(dotted)))
+        if not dotted:
+            return False
+        if dotted in self.app_vars:
+            return True
+        resolved = self.resolve_strict(dotted)
+        if not resolved or resolved.split(".")[0] in OTHER_TASK_LIBRARIES:
+            return False
+        bound = self.constants.get(dotted)
+        if isinstance(bound, cst.Call):  # `app = RedisHuey()`: not a Celery app
+            made_by = self.resolve(dotted_name(bound.func) or "")
+            return made_by.split(".")[0] not in OTHER_TASK_LIBRARIES
+        return True
 
     def _app_qualname(self, node: cst.CSTNode) -> str:
         dotted = dotted_name(node) or ""
@@ -470,6 +539,8 @@ class Extractor(cst.CSTVisitor):
         namespace = None
         for index, arg in enumerate(node.args):
             keyword = arg.keyword.value if arg.keyword is not None else ("main" if index == 0 else None)
+            if arg.star == "**":
+                self._unreadable_settings(qualname, arg.value, node)
             if keyword is None or arg.star:
                 continue
             if keyword == "main":
@@ -489,9 +560,11 @@ class Extractor(cst.CSTVisitor):
 
     def _add_setting(self, key: str, value_node: cst.CSTNode, loc: Loc, kind: str,
                      app: str = "", container: str = "") -> None:
+        value = self.evaluator.evaluate(value_node)
+        if self.conditional:  # set only when an `if`/`except` branch runs
+            value = Value.unknown(short_source(self.module_node, value_node))
         self.facts.settings.append(SettingAssign(
-            key=key, value=self.evaluator.evaluate(value_node), loc=loc, kind=kind,
-            app=app, container=container))
+            key=key, value=value, loc=loc, kind=kind, app=app, container=container))
         if key in BEAT_KEYS:
             self._beat_from_value(value_node, key, app)
 
@@ -552,6 +625,9 @@ class Extractor(cst.CSTVisitor):
             self._add_setting(key, value, self.loc(key_node), "conf-item", app)
             return
         dotted = dotted_name(target.value) or ""
+        if key == "DJANGO_SETTINGS_MODULE" and self.resolve(dotted) == "os.environ":
+            self.facts.django_settings_module = _string(value) or self.facts.django_settings_module
+            return
         beat_key = dotted.split(".")[-1]
         if beat_key in BEAT_KEYS:
             app = self._conf_receiver(target.value.value) if isinstance(target.value, cst.Attribute) else None
@@ -585,6 +661,11 @@ class Extractor(cst.CSTVisitor):
                                       namespace, loc)
         self.facts.config_sources.append(source)
 
+    def _unreadable_settings(self, app: str, value: cst.CSTNode, call: cst.Call) -> None:
+        """Settings passed in a form we cannot read count as an unresolved config source."""
+        self.facts.config_sources.append(ConfigSource(
+            app, short_source(self.module_node, value), "unknown", None, self.loc(call)))
+
     def _update_call(self, node: cst.Call, receiver: cst.CSTNode) -> None:
         app = self._conf_receiver(receiver)
         if app is not None:
@@ -592,8 +673,10 @@ class Extractor(cst.CSTVisitor):
                 if arg.keyword is not None:
                     self._add_setting(arg.keyword.value, arg.value, self.loc(arg.keyword),
                                       "conf-update", app)
-                elif not arg.star:
+                elif arg.star != "*" and isinstance(self._follow_constant(arg.value), cst.Dict):
                     self._settings_from_dict(arg.value, "conf-update", app)
+                else:  # **options, or a dict built elsewhere: keys we cannot read
+                    self._unreadable_settings(app, arg.value, node)
             return
         dotted = dotted_name(receiver) or ""
         beat_key = dotted.split(".")[-1]
@@ -628,16 +711,32 @@ class Extractor(cst.CSTVisitor):
         options: Dict[str, Value] = {}
         option_node = self._follow_constant(fields["options"]) if "options" in fields else None
         if isinstance(option_node, cst.Dict):
-            for element in option_node.elements:
-                if isinstance(element, cst.DictElement) and _string(element.key) is not None:
-                    options[_string(element.key)] = self.evaluator.evaluate(element.value)
+            options = self._literal_options(option_node)
         elif option_node is not None:
             options["$unknown"] = Value.unknown(short_source(self.module_node, option_node))
+        if any(isinstance(e, cst.StarredDictElement) for e in entry.elements):
+            options["$unknown"] = Value.unknown("**")  # a spread entry may bring its own options
         task = _string(fields["task"]) if "task" in fields else None
         self.facts.beat.append(BeatEntry(
             loc=self.loc(key_node), name=name, task=task, task_ref="",
             schedule=self.evaluator.evaluate(fields["schedule"]),
             schedule_loc=self.loc(fields["schedule"]), options=options, setting=setting, app=app))
+
+    def _literal_options(self, node: cst.Dict) -> Dict[str, Value]:
+        """Options of a literal dict; ``$unknown`` when a key or a ``**`` spread is not literal."""
+        options: Dict[str, Value] = {}
+        for element in node.elements:
+            key = _string(element.key) if isinstance(element, cst.DictElement) else None
+            if key is not None:
+                options[key] = self.evaluator.evaluate(element.value)
+                continue
+            spread = self.evaluator.evaluate(element.value)
+            if isinstance(element, cst.StarredDictElement) and spread.known \
+                    and isinstance(spread.value, dict):
+                options.update({k: Value(True, v) for k, v in spread.value.items()})
+            else:
+                options["$unknown"] = Value.unknown(short_source(self.module_node, element))
+        return options
 
     def _add_periodic_task(self, node: cst.Call, receiver: cst.CSTNode) -> None:
         schedule = sig = None
@@ -649,6 +748,8 @@ class Extractor(cst.CSTVisitor):
         if len(positional) > 1:
             sig = positional[1].value
         for arg in node.args:
+            if arg.star == "**":
+                options["$unknown"] = Value.unknown(short_source(self.module_node, arg.value))
             if arg.keyword is None:
                 continue
             keyword = arg.keyword.value
@@ -662,6 +763,8 @@ class Extractor(cst.CSTVisitor):
                 options[keyword] = self.evaluator.evaluate(arg.value)
         if schedule is None:
             return
+        sig, sig_options = self._signature_options(sig)
+        options = dict(sig_options, **options)  # Celery: dict(sig.options, **opts)
         task_name, task_ref = None, ""
         if isinstance(sig, cst.Call):
             if isinstance(sig.func, cst.Attribute) and sig.func.attr.value in CANVAS_METHODS:
@@ -672,6 +775,37 @@ class Extractor(cst.CSTVisitor):
             loc=self.loc(node), name=name, task=task_name, task_ref=task_ref,
             schedule=self.evaluator.evaluate(schedule), schedule_loc=self.loc(schedule),
             options=options, setting="add_periodic_task", app=self._app_qualname(receiver)))
+
+    def _signature_options(self, sig: Optional[cst.CSTNode]
+                           ) -> Tuple[Optional[cst.CSTNode], Dict[str, Value]]:
+        """The signature under ``.set(...)`` calls, and the options it carries
+        (``t.signature(args, expires=5)``, ``signature("t", options={...})``,
+        ``t.s().set(expires=5)``)."""
+        options: Dict[str, Value] = {}
+        calls = []
+        while isinstance(sig, cst.Call) and isinstance(sig.func, cst.Attribute) \
+                and sig.func.attr.value == "set" and len(calls) < 8:
+            calls.append((sig, ("immutable",)))
+            sig = sig.func.value
+        if isinstance(sig, cst.Call):
+            method = sig.func.attr.value if isinstance(sig.func, cst.Attribute) else ""
+            if method == "signature" or self.resolve(dotted_name(sig.func) or "") in SIGNATURE_FUNCS:
+                calls.append((sig, ("args", "kwargs", "options", "app", "type",
+                                    "subtask_type", "immutable")))
+        for call, not_options in reversed(calls):
+            for arg in call.args:
+                keyword = arg.keyword.value if arg.keyword is not None else None
+                if arg.star == "**":
+                    options["$unknown"] = Value.unknown(short_source(self.module_node, arg.value))
+                elif keyword == "options":
+                    literal = self._follow_constant(arg.value)
+                    if isinstance(literal, cst.Dict):
+                        options.update(self._literal_options(literal))
+                    else:
+                        options["$unknown"] = Value.unknown(short_source(self.module_node, arg.value))
+                elif keyword is not None and keyword not in not_options:
+                    options[keyword] = self.evaluator.evaluate(arg.value)
+        return sig, options
 
     # -- tasks ---------------------------------------------------------------
     def _task_from_decorators(self, node: cst.FunctionDef) -> None:
@@ -781,22 +915,32 @@ class Extractor(cst.CSTVisitor):
         for keyword, arg_node in arg_nodes:
             arg = Arg(loc=self.loc(arg_node), keyword=keyword, expr=self.expr(arg_node))
             dispatch.args.append(arg)
-            if state is not None and isinstance(arg_node, cst.Name):
+            if state is not None and _chain_base(arg_node)[0] is not None:
                 state.pending_args.append((arg, arg_node))
         self.facts.dispatches.append(dispatch)
 
-    def _follow_local(self, state: _FunctionState, arg: Arg, node: cst.Name) -> None:
-        name = node.value
+    def _follow_local(self, state: _FunctionState, arg: Arg, node: cst.CSTNode) -> None:
+        """Describe ``x``, ``x.attr``, ``x.read()``, ``list(x)`` ... by the value
+        assigned to the local ``x`` (``resp.content`` -> ``requests.get().content``)."""
+        base, prefix = _chain_base(node)
+        if base is None:
+            return
+        name = base.value
         assigned = state.assigns.get(name, [])
         if name in state.params or len(assigned) != 1:
             return
         kind, value, line = assigned[0]
-        if kind == "aug" or line > arg.loc.line:
+        if kind == "aug" or line > arg.loc.line or not arg.expr.shape.startswith(prefix + name):
             return
+        rest = arg.expr.shape[len(prefix + name):]
         followed = self.expr(value)
         if kind == "iter":
             followed.shape += "[]"
             followed.qualname += "[]"
+            followed.literal_bytes = None
+        if prefix or rest:
+            followed.shape = prefix + followed.shape + rest
+            followed.qualname = prefix + followed.qualname + rest
             followed.literal_bytes = None
         followed.via, followed.via_line = name, line
         arg.expr = followed
@@ -853,7 +997,11 @@ class Extractor(cst.CSTVisitor):
             self._add_dispatch(node, method, receiver_text, self._app_qualname(receiver),
                                arg_nodes, options, task_name)
             return
-        qualname = self.resolve_strict(dotted) if dotted else ""
+        positional = [a for a in node.args if a.keyword is None and not a.star]
+        if method == "signature" and positional and _string(positional[0].value) is not None:
+            self._dispatch_signature_call(node)  # app.signature("task.name", args=...)
+            return
+        qualname = self.resolve_strict(dotted) if dotted else self._signature_task(receiver)
         if method in ("apply_async", "signature"):
             arg_nodes, options = self._split_call_args(node)
         else:
@@ -861,6 +1009,19 @@ class Extractor(cst.CSTVisitor):
                          for a in node.args if not a.star]
             options = {}
         self._add_dispatch(node, method, receiver_text, qualname, arg_nodes, options)
+
+    def _signature_task(self, receiver: cst.CSTNode) -> str:
+        """The task behind ``add.s(...)`` / ``add.si(...).set(...)`` in ``add.s(...).delay()``."""
+        for _ in range(8):
+            if not (isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute)
+                    and receiver.func.attr.value == "set"):
+                break
+            receiver = receiver.func.value
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) \
+                and receiver.func.attr.value in CANVAS_METHODS:
+            dotted = dotted_name(receiver.func.value)
+            return self.resolve_strict(dotted) if dotted else ""
+        return ""
 
     def _dispatch_signature_call(self, node: cst.Call) -> None:
         positional = [a for a in node.args if a.keyword is None and not a.star]

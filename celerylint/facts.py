@@ -61,8 +61,10 @@ class Expr:
     ``[]``, e.g. ``User.objects.get().pk`` or ``request.FILES[]``.  The first
     segment is resolved through the file's imports into ``qualname`` when it
     names an import (``pd.read_csv()`` -> ``pandas.read_csv()``).  When the
-    expression is a local variable assigned once in the same function,
-    ``via`` names it and ``shape``/``qualname`` describe the assigned value.
+    expression is a local variable assigned once in the same function, or a
+    chain starting from one (``resp.content``, ``f.read()``, ``list(qs)``),
+    ``via`` names it and ``shape``/``qualname`` describe the assigned value
+    (``requests.get().content``).
     """
 
     shape: str
@@ -100,7 +102,9 @@ class SettingAssign:
 
 @dataclass
 class ConfigSource:
-    """``app.config_from_object(target, namespace=...)``."""
+    """``app.config_from_object(target, namespace=...)``; also, with target_kind
+    "unknown", settings passed in a form that cannot be read
+    (``app.conf.update(**options)``, ``Celery(**kwargs)``)."""
 
     app: str
     target: str

@@ -160,7 +160,8 @@ class Project:
                 view.unresolved_sources.append(source.target)
                 continue
             for path, assign in assigns:
-                key = normalise_key(assign.key, source.namespace)
+                # Celery: namespace = config_from_object's namespace or Celery(namespace=...)
+                key = normalise_key(assign.key, source.namespace or app.namespace)
                 if key is not None:
                     collected.append((0, order, ResolvedSetting(key, assign.value, assign, path)))
         for f in self._sorted_files():
@@ -281,6 +282,28 @@ class Project:
             return first
         return Value.unknown(f"{key} (differs between apps)")
 
+    def task_annotation(self, task: TaskView, key: str) -> Optional[Value]:
+        """``key`` as the ``task_annotations`` setting sets it for a task (it overrides
+        the task's own options); None when not annotated, unknown when unreadable."""
+        setting = self.task_setting(task, "task_annotations")
+        if not setting.known:
+            return Value.unknown(setting.source)
+        tables = setting.value if isinstance(setting.value, list) else [setting.value]
+        for table in tables:
+            if table is None:
+                continue
+            if not isinstance(table, dict) or "$call" in table:
+                return Value.unknown("task_annotations (not a literal dict)")
+            for pattern in (task.name, "*"):
+                entry = table.get(pattern)
+                if entry is None:
+                    continue
+                if not isinstance(entry, dict) or "$call" in entry:
+                    return Value.unknown("task_annotations (not a literal dict)")
+                if key in entry:
+                    return Value(True, entry[key])
+        return None
+
     def task_for_dispatch(self, dispatch: Dispatch, facts: Optional[FileFacts] = None
                           ) -> Optional[TaskView]:
         if dispatch.receiver_qualname:
@@ -303,6 +326,10 @@ class Project:
 
     def task_by_name(self, name: str) -> Optional[TaskView]:
         return self._tasks_by_name.get(name)
+
+    def task_by_qualname(self, qualname: str) -> Optional[TaskView]:
+        """The task a dotted reference names (``proj.tasks.add``, or a re-export of it)."""
+        return self._tasks_by_qualname.get(self.resolve_symbol(qualname))
 
     # -- routing ---------------------------------------------------------------
     def task_queue(self, task: TaskView) -> Optional[str]:
@@ -328,26 +355,27 @@ _UNKNOWN = object()
 
 
 def _route(routes, name: str):
-    """Queue from a task_routes value (dict, or list/tuple of dicts), _UNKNOWN for routers."""
+    """Queue from a task_routes value (dict, or list/tuple of dicts), read as Celery's
+    MapRoute does: in each table an exact name first, then ``*`` globs in order.
+    None means "the default queue"; _UNKNOWN for routers and routes without a queue."""
     tables = routes if isinstance(routes, list) else [routes]
     for table in tables:
         if not isinstance(table, dict) or "$call" in table:
             return _UNKNOWN
+        if "*" not in name and name in table:
+            return _route_queue(table[name])
         for pattern, route in table.items():
-            if _route_matches(pattern, name):
-                if isinstance(route, str):
-                    return route
-                if isinstance(route, dict) and isinstance(route.get("queue"), str):
-                    return route["queue"]
-                if isinstance(route, dict) and "queue" not in route:
-                    continue
-                return _UNKNOWN
+            if "*" in pattern and fnmatch.fnmatchcase(name, pattern):
+                return _route_queue(route)
     return None
 
 
-def _route_matches(pattern: str, name: str) -> bool:
-    if pattern == name:
-        return True
-    if "*" in pattern or "?" in pattern:
-        return fnmatch.fnmatchcase(name, pattern)
-    return False
+def _route_queue(route):
+    if isinstance(route, str):
+        return route
+    if isinstance(route, dict) and "$call" not in route:
+        if not route:
+            return None  # an empty route: Celery falls back to the default queue
+        if isinstance(route.get("queue"), str):
+            return route["queue"]
+    return _UNKNOWN  # a Queue object, or exchange/routing_key only: the broker decides

@@ -220,7 +220,8 @@ class Evaluator:
             inner = self._eval(node.args[0].value)
             if inner is None:
                 return None
-            return Value(True, _convert(qualname, inner.value), overridable=inner.overridable)
+            # the builtins themselves: bool("false") is True, unlike env.bool("X", default="false")
+            return Value(True, CONVERTERS[qualname](inner.value), overridable=inner.overridable)
         if qualname == "dict" and all(a.keyword is not None for a in node.args):
             parsed = self._call_arguments(node)
             return None if parsed is None else Value(True, parsed[1], overridable=parsed[2])
