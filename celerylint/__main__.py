@@ -1,5 +1,12 @@
+import os
 import sys
 
-from celerylint.cli import main
+# `python -m celerylint` puts the current directory first on sys.path.  The
+# project being checked must never be imported: a top-level `celery.py` there
+# would shadow the real Celery (whose tables the linter reads) and run.
+if sys.path and sys.path[0] in ("", os.getcwd()):
+    del sys.path[0]
+
+from celerylint.cli import main  # noqa: E402
 
 sys.exit(main())

@@ -9,7 +9,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from celerylint.config import Config
 from celerylint.facts import FileFacts, Loc
-from celerylint.files import Source, discover, read_source
+from celerylint.files import Source, _display_path, discover, read_source
 from celerylint.parse import parse_and_extract
 from celerylint.project import Project
 from celerylint.rule import Finding, all_rules
@@ -24,11 +24,9 @@ class RunResult:
 
 
 def display_path(path: Path, base: Optional[Path] = None) -> str:
-    base = base or Path.cwd()
-    try:
-        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(base))).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(os.path.abspath(path)).as_posix()
+    """A path as reports show it; the same function names each file's facts
+    (read_source), so reported paths and the paths asked for always match."""
+    return _display_path(path, base)
 
 
 def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:

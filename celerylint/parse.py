@@ -21,7 +21,7 @@ RECURSION_LIMIT = 200_000
 MAX_BRACKET_DEPTH = 200  # CPython: "too many nested parentheses"
 MAX_TREE_DEPTH = 1000  # libcst slows down sharply on deeper trees
 RISKY_LINE_LENGTH = 4000
-NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?",
+NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
                      re.IGNORECASE)
 T = TypeVar("T")
 
