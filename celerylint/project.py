@@ -86,6 +86,7 @@ class Project:
             if facts.module and facts.error is None:
                 self.modules.setdefault(facts.module, facts)
         self.apps = [self._app_view(app, f) for f in self._sorted_files() for app in f.apps]
+        self.apps += [self._app_view(app, f) for app, f in self._implicit_apps()]
         self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
         self.tasks = [t for f in self._sorted_files() for t in self._task_views(f)]
         self._tasks_by_qualname = {t.fact.qualname: t for t in self.tasks}
@@ -96,6 +97,23 @@ class Project:
                            for f in self._sorted_files() for d in f.dispatches]
         self.beat = [BeatView(b, f.path, self._task_for_beat(b, f))
                      for f in self._sorted_files() for b in f.beat]
+
+    def _implicit_apps(self) -> List[Tuple[AppFact, FileFacts]]:
+        """Apps built in a way the extractor cannot follow (``app = make_app()``,
+        ``app = celery_class(...)``) but configured with ``config_from_object``,
+        which only Celery apps have: known by the module-level name they are bound to."""
+        known = {app.qualname for f in self.files.values() for app in f.apps}
+        found: Dict[str, Tuple[AppFact, FileFacts]] = {}
+        for facts in self._sorted_files():
+            for source in facts.config_sources:
+                module, _, var = source.app.rpartition(".")
+                if source.app in known or source.app in found or not module:
+                    continue
+                if self.modules.get(module) is not facts:
+                    continue  # only where the app's own module configures it
+                found[source.app] = (AppFact(var=var, qualname=source.app, main=None, loc=source.loc,
+                                             cls=""), facts)
+        return [found[name] for name in sorted(found)]
 
     def _sorted_files(self) -> List[FileFacts]:
         return [self.files[p] for p in sorted(self.files)]

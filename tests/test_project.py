@@ -422,3 +422,36 @@ def test_settings_that_cannot_be_read_leave_the_app_unresolved(tmp_path):
     assert third.value("broker_url").value == "redis://"
     assert not third.value("task_acks_late").known
     assert app(project, "proj.fourth").unresolved_sources == ["options"]
+
+
+def test_app_built_by_an_unreadable_factory_is_known_by_its_configuration(tmp_path):
+    """`app = celery_class(...)` cannot be followed, but config_from_object marks it a Celery app."""
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from django.utils.module_loading import import_string
+            celery_class = import_string("proj.base.Custom")
+            app = celery_class(main="proj")
+            app.config_from_object("proj.conf")
+        """,
+        "proj/conf.py": "result_backend = 'redis://'\n",
+        "proj/tasks.py": """
+            from proj.celery import app
+
+            @app.task
+            def add(x, y):
+                return x + y
+        """,
+        "other/__init__.py": "",
+        "other/worker.py": """
+            from other.factory import make
+            queue = make()
+
+            @queue.task
+            def not_celery():
+                pass
+        """,
+    })
+    assert [a.fact.qualname for a in project.apps] == ["proj.celery.app"]
+    assert project.apps[0].value("result_backend").value == "redis://"
+    assert [t.name for t in project.tasks] == ["proj.tasks.add"]
