@@ -66,3 +66,16 @@ def test_page_example_fires_and_fix_does_not(rule, tmp_path):
     if fixed is not None:
         quiet = lint_files(tmp_path / "fixed", {"example.py": fixed}, select=rule.code)
         assert not [f for f in quiet if f.code == rule.code], f"{rule.code}: its Use instead fires"
+
+
+def test_readme_shows_the_demo_output_as_it_is():
+    """The README's demo transcript is what `celerylint check` prints in examples/demo."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```text\n\$ celerylint check\n(.*?)```", readme, re.S)
+    assert match, "README lacks the demo transcript"
+    proc = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=REPO / "examples" / "demo",
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    codes = {line.split()[1] for line in proc.stdout.splitlines()}
+    assert {f"CEL10{i}" for i in range(1, 8)} <= codes, "the demo must show every mission rule"
+    assert match.group(1) == proc.stdout, "README demo output drifted: paste the new output"
