@@ -8,9 +8,11 @@ into a CEL001 finding before libcst sees it.
 from __future__ import annotations
 
 import ast
+import io
 import re
 import sys
 import threading
+import tokenize
 import traceback
 from typing import Callable, Dict, List, Optional, Tuple, TypeVar
 
@@ -53,16 +55,42 @@ def run_with_big_stack(func: Callable[[], T]) -> T:
 
 
 def noqa_lines(text: str) -> Dict[int, List[str]]:
-    """Line -> codes named by its ``# noqa`` comment ([] means every code)."""
+    """Line -> codes named by its ``# noqa`` comment ([] means every code).
+
+    As flake8 does, the lines of one token range (a multi-line string, a
+    backslash-continued statement) share the first noqa comment found in them.
+    """
     found: Dict[int, List[str]] = {}
     if "noqa" not in text.lower():
         return found
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = NOQA_RE.search(line)
+    lines = text.splitlines(keepends=True)
+    for first, last in _noqa_ranges(text, len(lines)):
+        match = NOQA_RE.search("".join(lines[first - 1:last]))
         if match:
             codes = match.group("codes")
-            found[number] = sorted({c.upper() for c in re.split(r"[,\s]+", codes) if c}) if codes else []
+            named = sorted({c.upper() for c in re.split(r"[,\s]+", codes) if c}) if codes else []
+            for number in range(first, last + 1):
+                found[number] = named
     return found
+
+
+def _noqa_ranges(text: str, line_count: int) -> List[Tuple[int, int]]:
+    """(first, last) line of each range flake8 matches noqa comments against."""
+    ranges: List[Tuple[int, int]] = []
+    try:
+        low, high = line_count + 2, -1
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+                continue
+            low, high = min(low, token.start[0]), max(high, token.end[0])
+            if token.type in (tokenize.NL, tokenize.NEWLINE):
+                ranges.append((low, high))
+                low, high = line_count + 2, -1
+        if high >= low:
+            ranges.append((low, high))
+    except (tokenize.TokenError, SyntaxError):
+        return [(n, n) for n in range(1, line_count + 1)]
+    return ranges
 
 
 def _max_bracket_depth(text: str) -> int:
