@@ -97,6 +97,13 @@ class Project:
                            for f in self._sorted_files() for d in f.dispatches]
         self.beat = [BeatView(b, f.path, self._task_for_beat(b, f))
                      for f in self._sorted_files() for b in f.beat]
+        self._sends: Dict[str, Tuple[List[DispatchView], List[BeatView]]] = {}
+        for dispatch in self.dispatches:
+            if dispatch.task is not None:
+                self._sends.setdefault(dispatch.task.fact.qualname, ([], []))[0].append(dispatch)
+        for entry in self.beat:
+            if entry.task is not None:
+                self._sends.setdefault(entry.task.fact.qualname, ([], []))[1].append(entry)
 
     def _implicit_apps(self) -> List[Tuple[AppFact, FileFacts]]:
         """Apps built in a way the extractor cannot follow (``app = make_app()``,
@@ -341,6 +348,10 @@ class Project:
         if entry.task:
             return self._tasks_by_name.get(entry.task)
         return None
+
+    def sends_of(self, task: TaskView) -> Tuple[List[DispatchView], List[BeatView]]:
+        """The dispatch sites and beat entries that send a task, in file order."""
+        return self._sends.get(task.fact.qualname, ([], []))
 
     def task_by_name(self, name: str) -> Optional[TaskView]:
         return self._tasks_by_name.get(name)

@@ -152,9 +152,8 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
     """(dispatch sites, beat entries) that send the task and drop its result;
     None when the task is never sent or some site keeps its result."""
     dispatches = beat = 0
-    for view in project.dispatches:
-        if view.task is None or view.task.fact.qualname != task.fact.qualname:
-            continue
+    sites, entries = project.sends_of(task)
+    for view in sites:
         if _in_beat_call(project, view):
             continue  # add_periodic_task(10, t.s()): the beat entry below counts it
         options = view.fact.options
@@ -167,9 +166,7 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
         if view.fact.result_use != "discarded":
             return None
         dispatches += 1
-    for entry in project.beat:
-        if entry.task is None or entry.task.fact.qualname != task.fact.qualname:
-            continue
+    for entry in entries:
         options = entry.fact.options
         if "$unknown" in options:
             return None

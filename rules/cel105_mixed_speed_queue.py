@@ -119,10 +119,9 @@ class MixedSpeedQueueRule(Rule):
     )
 
     def check(self, project: Project) -> Iterator[Finding]:
-        explicit_queue = _sent_only_with_explicit_queue(project)
         by_queue: Dict[str, List[TaskView]] = {}
         for task in project.tasks:
-            if id(task) in explicit_queue:
+            if _sent_only_with_explicit_queue(project, task):
                 continue
             queue = project.task_queue(task)
             if queue is not None:
@@ -159,17 +158,11 @@ class MixedSpeedQueueRule(Rule):
         return None
 
 
-def _sent_only_with_explicit_queue(project: Project) -> set:
-    """ids of tasks whose every dispatch and beat entry names a queue (or may)."""
-    explicit: Dict[int, bool] = {}
-    senders = [(d.task, d.fact.options) for d in project.dispatches]
-    senders += [(b.task, b.fact.options) for b in project.beat]
-    for task, options in senders:
-        if task is None:
-            continue
-        names_queue = "queue" in options or "$unknown" in options
-        explicit[id(task)] = explicit.get(id(task), True) and names_queue
-    return {task_id for task_id, only_explicit in explicit.items() if only_explicit}
+def _sent_only_with_explicit_queue(project: Project, task: TaskView) -> bool:
+    """Every dispatch and beat entry of the task names a queue (or may)."""
+    sites, entries = project.sends_of(task)
+    options = [d.fact.options for d in sites] + [b.fact.options for b in entries]
+    return bool(options) and all("queue" in o or "$unknown" in o for o in options)
 
 
 def _number(value: float) -> str:
