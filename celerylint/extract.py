@@ -381,6 +381,11 @@ class Extractor(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self.not_variables.add(id(node.attr))
+        base = dotted_name(node.value) or ""
+        name = node.attr.value
+        if (base == "settings" or base.endswith(".settings")) and name.isupper() \
+                and name not in self.facts.setting_reads:
+            self.facts.setting_reads.append(name)
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:

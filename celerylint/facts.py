@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,8 @@ class FileFacts:
     dispatches: List[Dispatch] = field(default_factory=list)
     beat: List[BeatEntry] = field(default_factory=list)
     django_settings_module: Optional[str] = None
+    # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
+    setting_reads: List[str] = field(default_factory=list)
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
 
 

@@ -10,9 +10,10 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-from celerylint.facts import (AppFact, BeatEntry, Dispatch, FileFacts, FunctionFact,
+from celerylint.facts import (AppFact, BeatEntry, Dispatch, FileFacts, FunctionFact, Loc,
                               SettingAssign, TaskFact, Value)
-from celerylint.settings import DEFAULTS, normalise_key
+from celerylint.settings import DEFAULTS, celery_like, read_alone, resolve
+from celerylint.versions import setting_keys
 
 TASK_BASE_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task",
                      "celery.task.base.Task", "celery.app.Task"}
@@ -31,11 +32,31 @@ class ResolvedSetting:
 
 
 @dataclass
+class IgnoredKey:
+    """A key written in a settings source that Celery never reads.
+
+    ``source`` is ``changes`` (Celery keywords, ``app.conf`` writes) or ``conf``
+    (the config object); ``shadowed`` when Celery would read it if another key
+    did not provide the same setting first."""
+
+    path: str
+    assign: SettingAssign
+    source: str
+    shadowed: bool = False
+
+
+@dataclass
 class AppView:
     fact: AppFact
     path: str
     settings: Dict[str, ResolvedSetting] = field(default_factory=dict)
     unresolved_sources: List[str] = field(default_factory=list)
+    namespace: Optional[str] = None  # the namespace Celery applies (last one given)
+    # keys of the app's sources that no setting lookup reads (see IgnoredKey)
+    ignored: List["IgnoredKey"] = field(default_factory=list)
+    # (path, assign) of the keys Celery rejects at start-up for mixing old and new names
+    mix_error: List[Tuple[str, SettingAssign]] = field(default_factory=list)
+    old_style: bool = False  # Celery reads the config object as old uppercase names
 
     def get(self, key: str) -> Optional[ResolvedSetting]:
         return self.settings.get(key)
@@ -175,29 +196,52 @@ class Project:
 
     # -- apps and settings -----------------------------------------------------
     def _app_view(self, app: AppFact, facts: FileFacts) -> AppView:
-        view = AppView(app, facts.path)
-        collected: List[Tuple[int, int, ResolvedSetting]] = []
-        for order, source in enumerate(s for f in self._sorted_files() for s in f.config_sources):
+        """Resolve an app's settings as its target Celery version does (celerylint.settings)."""
+        view = AppView(app, facts.path, namespace=app.namespace)
+        conf: Dict[str, Tuple[str, SettingAssign]] = {}
+        for source in (s for f in self._sorted_files() for s in f.config_sources):
             if source.app != app.qualname:
                 continue
+            if source.namespace:  # Celery: ``self.namespace = namespace or self.namespace``
+                view.namespace = source.namespace
             assigns = self._config_source_settings(source.target, source.target_kind, facts)
             if assigns is None:
                 view.unresolved_sources.append(source.target)
                 continue
+            django = source.target in ("django.conf:settings", "django.conf.settings")
             for path, assign in assigns:
-                # Celery: namespace = config_from_object's namespace or Celery(namespace=...)
-                key = normalise_key(assign.key, source.namespace or app.namespace)
-                if key is not None:
-                    collected.append((0, order, ResolvedSetting(key, assign.value, assign, path)))
-        for f in self._sorted_files():
-            for order, assign in enumerate(f.settings):
-                if assign.app and assign.app == app.qualname and assign.kind != "module":
-                    key = normalise_key(assign.key, None)
-                    if key is not None:
-                        collected.append((SOURCE_RANK[assign.kind], order,
-                                          ResolvedSetting(key, assign.value, assign, f.path)))
-        for _, _, resolved in sorted(collected, key=lambda item: (item[0], item[1])):
-            view.settings[resolved.key] = resolved
+                if django and not assign.key.isupper():
+                    continue  # Django keeps only uppercase names in its settings
+                conf[assign.key] = (path, assign)
+        changes: Dict[str, Tuple[str, SettingAssign]] = {}
+        writes = [(SOURCE_RANK[a.kind], path, order, a) for path, f in sorted(self.files.items())
+                  for order, a in enumerate(f.settings)
+                  if a.app and a.app == app.qualname and a.kind != "module"]
+        for _, path, _, assign in sorted(writes, key=lambda w: w[:3]):
+            changes[assign.key] = (path, assign)
+        auto = {a.key for _, _, _, a in writes if a.kind == "celery-kwarg"}
+        known = setting_keys(self.target_version)
+        resolution = resolve(list(changes), list(conf), auto, view.namespace, self.target_version,
+                             known)
+        maps = {"changes": changes, "conf": conf}
+        for key, (map_name, raw) in resolution.values.items():
+            path, assign = maps[map_name][raw]
+            view.settings[key] = ResolvedSetting(key, assign.value, assign, path)
+        # Celery reads only the last config object; with several, which one is last
+        # (and so what is ignored or mixed) depends on run-time order: say nothing.
+        one_source = len({s.target for f in self.files.values() for s in f.config_sources
+                          if s.app == app.qualname}) <= 1
+        view.mix_error = [conf[k] for k in resolution.mix_error] if one_source else []
+        view.old_style = resolution.old_style
+        if not resolution.mix_error:
+            for map_name, keys in maps.items():
+                for raw, (path, assign) in keys.items():
+                    if (map_name, raw) in resolution.read:
+                        continue
+                    if map_name == "conf" and not (one_source and celery_like(raw, view.namespace)):
+                        continue
+                    view.ignored.append(IgnoredKey(path, assign, map_name, shadowed=read_alone(
+                        raw, map_name, auto, view.namespace, self.target_version, known)))
         return view
 
     def _config_source_settings(self, target: str, kind: str, app_file: FileFacts
@@ -296,6 +340,22 @@ class Project:
                 if found is not None:
                     return found.value, klass
         return None
+
+    def task_option_site(self, task: TaskView, key: str) -> Optional[Tuple[Value, str, Loc, str]]:
+        """:meth:`task_option` with where it is written, for findings:
+        (value, path, loc, "decorator" or the base class's qualified name)."""
+        option = self.task_option(task, key)
+        if option is None:
+            return None
+        value, where = option
+        if where == "decorator":
+            loc = task.fact.option_locs.get(key)
+            return (value, task.path, loc, where) if loc is not None else None
+        assign = self.class_settings(where).get(key)
+        facts = self.modules.get(where.rpartition(".")[0])
+        if assign is None or facts is None:
+            return None
+        return value, facts.path, assign.loc, where
 
     def task_setting(self, task: TaskView, key: str) -> Value:
         """The app setting that applies to a task; unknown when its apps disagree."""

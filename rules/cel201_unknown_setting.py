@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import difflib
+from typing import Iterator, List, Optional, Set
+
+from celerylint.config import OptionSpec
+from celerylint.project import AppView, IgnoredKey, Project
+from celerylint.rule import Finding, Rule
+from celerylint.settings import NEW_TO_OLD, addon_key, meaning, namespace_prefix, spelled_for
+from celerylint.versions import added_after, removed_in, removed_setting, setting_keys
+
+
+class UnknownSettingRule(Rule):
+    """
+    ## What it does
+    Reports a key in a Celery settings source that is not a setting of the
+    target Celery version, so Celery ignores it: a typo (`task_ack_late`),
+    a setting a later release added, or one a release removed.  The message
+    suggests the nearest real name, or names the release that removed it.
+
+    Settings sources are the places an app reads: `Celery(...)` keywords,
+    `app.conf.update(...)`, `app.conf.x = ...`, `app.conf["x"] = ...`, and
+    the module, class or Django settings that `config_from_object` loads.
+    In a config object only names meant for Celery count: under
+    `namespace="CELERY"` the `CELERY_`-prefixed names; without a namespace
+    Celery's own names and names that look like them (`task_*`, `worker_*`,
+    `CELERY_*`, `CELERYD_*`, `BROKER_*`, ...).
+
+    ## Why is this bad?
+    Celery ignores unknown keys without a word.  A misspelt
+    `task_ack_late = True` leaves tasks acknowledged before they run: a
+    worker that dies loses them, and nobody finds out until messages are
+    missing in production.  A time limit, retry policy or queue setting with
+    a typo is just as silently absent.
+
+    ## Example
+    ```python
+    from celery import Celery
+
+    app = Celery("proj", broker="redis://localhost:6379/0")
+    app.conf.update(task_ack_late=True)
+    ```
+
+    ## Use instead
+    ```python
+    from celery import Celery
+
+    app = Celery("proj", broker="redis://localhost:6379/0")
+    app.conf.update(task_acks_late=True)
+    ```
+
+    ## What it does not flag
+    - Names of a config object that are not meant for Celery: `DEBUG`,
+      `DATABASES` and other Django settings, helper variables such as
+      `REDIS_HOST`.
+    - Keys the project's own code reads (`settings.CELERY_APP_NAME`), and keys
+      of well-known add-ons: celery_once (`ONCE`), celery-redbeat
+      (`redbeat_*`), celery-singleton (`singleton_*`), django-celery-email
+      (`CELERY_EMAIL_*`), celery-sqlalchemy-scheduler (`beat_dburi`).  Add
+      others with the `known-settings` option (names as written, or with the
+      namespace prefix left off).
+    - Real settings that the namespace makes Celery ignore: that is CEL204.
+    - A key that Celery does not read because another spelling of the same
+      setting wins (`CELERY_TASK_ACKS_LATE` and `CELERY_ACKS_LATE` together).
+    - Settings passed in a form the linter cannot read (`**options`).
+
+    ## References
+    - [Celery configuration and defaults](https://docs.celeryq.dev/en/stable/userguide/configuration.html)
+    """
+
+    code = "CEL201"
+    name = "unknown-setting"
+    severity = "warning"
+    options = (OptionSpec("known-settings", list, [],
+                          "extra setting names (of add-ons or the project) that are not errors"),)
+
+    def check(self, project: Project) -> Iterator[Finding]:
+        reads: Set[str] = {name for f in project.files.values() for name in f.setting_reads}
+        known = set(self.option("known-settings"))
+        seen = set()
+        for app in project.apps:
+            for key in app.ignored:
+                finding = self._check_key(project, app, key, reads, known)
+                where = (key.path, key.assign.loc.line, key.assign.loc.col)
+                if finding is not None and where not in seen:
+                    seen.add(where)
+                    yield finding
+
+    def _check_key(self, project: Project, app: AppView, ignored: IgnoredKey, reads: Set[str],
+                   known: Set[str]) -> Optional[Finding]:
+        key = ignored.assign.key
+        version = project.target_version
+        if ignored.shadowed or key in reads or addon_key(key, app.namespace):
+            return None
+        prefix = namespace_prefix(app.namespace)
+        bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
+        if key in known or bare in known or bare.lower() in known:
+            return None
+        setting = meaning(key, app.namespace) or removed_setting(key)
+        release = "Celery {}.{}".format(*version)
+        if setting is not None:
+            if setting in setting_keys(version):
+                return None  # a real setting the namespace hides: CEL204
+            removed = removed_in(setting, version)
+            if removed is not None:
+                return self.finding(ignored.path, ignored.assign.loc, (
+                    f"{key} was removed in Celery {removed[0]}.{removed[1]}, so {release} ignores "
+                    f"it: remove it"))
+            later = added_after(setting, version)
+            if later is not None:
+                return self.finding(ignored.path, ignored.assign.loc, (
+                    f"{key} is not a setting of {release} (it came after {later[0]}.{later[1]}), "
+                    f"so Celery ignores it: upgrade Celery or remove it"))
+            return None
+        suggestion = _nearest(key, app, ignored, version)
+        hint = f"; did you mean {suggestion}?" if suggestion else \
+            "; remove it, or add it to known-settings if an add-on reads it"
+        return self.finding(ignored.path, ignored.assign.loc,
+                            f"{key} is not a Celery setting, so Celery ignores it{hint}")
+
+
+def _nearest(key: str, app: AppView, ignored: IgnoredKey, version) -> Optional[str]:
+    """The real name closest to ``key``, spelled the way this source must spell it."""
+    names = sorted(setting_keys(version))
+    prefix = namespace_prefix(app.namespace)
+    if prefix and (ignored.source == "conf" or key.startswith(prefix)):
+        spelled = {spelled_for(name, app.namespace): name for name in names}
+    elif key.isupper():
+        spelled = {NEW_TO_OLD[name]: name for name in names if name in NEW_TO_OLD}
+    else:
+        spelled = {name: name for name in names}
+    def bare(name: str) -> str:
+        if prefix and name.startswith(prefix):
+            name = name[len(prefix):]
+        return name.lower()
+    by_bare = {bare(name): name for name in sorted(spelled)}
+    found: List[str] = difflib.get_close_matches(bare(key), list(by_bare), n=1, cutoff=0.8)
+    return by_bare[found[0]] if found else None

@@ -1,0 +1,17 @@
+from conftest import assert_fixture_tree, lint, FIXTURES
+
+
+def test_fixture_tree_before_5_7():
+    assert_fixture_tree("CEL204", "CEL204", target_version=(5, 6))
+
+
+def test_celery_5_7_reads_old_names_under_a_namespace():
+    findings = lint(FIXTURES / "CEL204", select="CEL204", target_version=(5, 7))
+    assert {f.path for f in findings} == {"proj/celery.py", "proj/celeryconfig.py"}
+
+
+def test_message_gives_the_spelling_to_write():
+    findings = lint(FIXTURES / "CEL204", select="CEL204", target_version=(5, 6))
+    messages = {(f.path, f.line): f.message for f in findings}
+    assert messages[("web/settings.py", 5)].endswith("write CELERY_BROKER_HEARTBEAT")
+    assert "write task_acks_late" in messages[("proj/celeryconfig.py", 2)]
