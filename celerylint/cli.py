@@ -92,7 +92,7 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     paths: List[Path] = args.paths or [Path(".")]
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = check(paths, config, jobs=jobs)
+    result = check(paths, config, jobs=jobs, use_cache=not args.no_cache)
     sys.stdout.write(FORMATS[args.format](result.findings))
     if args.statistics:
         sys.stdout.write(format_statistics(result.findings))

@@ -9,8 +9,10 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from celerylint.config import Config
 from celerylint.facts import FileFacts, Loc
-from celerylint.files import Source, _display_path, discover, read_source
-from celerylint.parse import parse_and_extract
+from celerylint.cache import FactsCache, context_key, text_digest
+from celerylint.files import Source, _decode, _display_path, _strerror, discover, read_source
+from celerylint.parse import check_syntax, parse_and_extract
+from celerylint.prefilter import files_to_parse, may_hold_facts, referenced_names
 from celerylint.project import Project
 from celerylint.rule import Finding, all_rules
 
@@ -67,15 +69,123 @@ def facts_for_path(path: str, root: str, src: Sequence[str]) -> FileFacts:
     return facts_for_source(read_source(Path(path)), Path(root), src)
 
 
-def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1) -> List[FileFacts]:
-    """Facts of every file, in the order given, extracted in `jobs` processes."""
-    args = [str(p) for p in paths]
-    if jobs <= 1 or len(args) < 2:
-        return [facts_for_path(p, str(config.root), config.src) for p in args]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        count = len(args)
-        return list(pool.map(facts_for_path, args, [str(config.root)] * count,
-                             [list(config.src)] * count, chunksize=max(1, count // (jobs * 8))))
+POOL_THRESHOLD = 8  # fewer files to extract than this: a process pool costs more than it saves
+
+
+def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
+                  use_cache: bool = False) -> List[FileFacts]:
+    """Facts of every file, in the order given, extracted in up to `jobs` processes.
+
+    With `prefilter`, files the byte scan rejects are only syntax-checked; the files
+    that parsed files point to (config modules, settings modules and their bases,
+    modules of dispatched tasks and task bases) are then parsed, until no new one
+    turns up (see celerylint.prefilter).  The findings do not depend on it.
+    """
+    root, src = str(config.root), list(config.src)
+    cache_root = root if use_cache else None
+    modules: Dict[str, List[int]] = {}
+    for index, path in enumerate(paths):
+        modules.setdefault(module_name(path, config.root, src)[0], []).append(index)
+    facts: Dict[int, FileFacts] = {}
+    parsed: Dict[int, FileFacts] = {}
+    todo, need_full = list(range(len(paths))), not prefilter
+    while todo:
+        extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root, jobs)
+        for index, (file_facts, full) in zip(todo, extracted):
+            facts[index] = file_facts
+            if full:
+                parsed[index] = file_facts
+        if not prefilter:
+            break
+        names: set = set()
+        for file_facts in parsed.values():
+            names.update(referenced_names(file_facts))
+        todo, need_full = sorted(files_to_parse(names, modules, parsed)), True
+    return [facts[i] for i in range(len(paths))]
+
+
+def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
+                  cache_root: Optional[str], jobs: int) -> List[Tuple[FileFacts, bool]]:
+    results: List[Optional[Tuple[FileFacts, bool]]] = [None] * len(paths)
+    if cache_root is not None:
+        for index, path in enumerate(paths):
+            results[index] = _cached_by_stat(path, root, src, need_full, cache_root)
+    missing = [i for i, result in enumerate(results) if result is None]
+    args = [paths[i] for i in missing]
+    count = len(args)
+    if jobs <= 1 or count < POOL_THRESHOLD:
+        fresh = [extract_file(p, root, src, need_full, cache_root) for p in args]
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
+            fresh = list(pool.map(extract_file, args, [root] * count, [src] * count,
+                                  [need_full] * count, [cache_root] * count,
+                                  chunksize=max(1, count // (jobs * 8))))
+    for index, result in zip(missing, fresh):
+        results[index] = result
+    return [result for result in results if result is not None]
+
+
+def _file_context(path: Path, root: str, src: Sequence[str]) -> Tuple[str, str, bool, str]:
+    relpath = display_path(path)
+    module, is_package = module_name(path, Path(root), src)
+    return relpath, module, is_package, context_key(relpath, module, is_package)
+
+
+def _cached_by_stat(path_text: str, root: str, src: List[str], need_full: bool,
+                    cache_root: str) -> Optional[Tuple[FileFacts, bool]]:
+    path = Path(path_text)
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    context = _file_context(path, root, src)[3]
+    return _cache(cache_root).lookup_stat(path, context, status, need_full)
+
+
+def extract_file(path_text: str, root: str, src: List[str], need_full: bool = True,
+                 cache_root: Optional[str] = None) -> Tuple[FileFacts, bool]:
+    """(facts, parsed) of one file on disk; `parsed` is False when only its syntax
+    was checked because the prefilter found nothing Celery-related in it."""
+    path = Path(path_text)
+    relpath, module, is_package, context = _file_context(path, root, src)
+    cache = _cache(cache_root) if cache_root is not None else None
+    try:
+        status: Optional[os.stat_result] = os.stat(path)
+        data = path.read_bytes()
+    except OSError as exc:
+        return facts_for_source(Source(path, relpath, None, "cannot read: " + _strerror(exc)),
+                                Path(root), src), True
+    try:
+        text, error, line, col = _decode(data)
+    except Exception as exc:  # a misbehaving codec must not stop the run
+        text, error, line, col = None, "cannot decode: " + " ".join(str(exc).split()), 1, 1
+    if text is None:
+        return facts_for_source(Source(path, relpath, None, error, line, col), Path(root), src), True
+    digest = text_digest(text)
+    if cache is not None:
+        hit = cache.lookup_text(path, context, digest, need_full)
+        if hit is not None:
+            cache.store(path, context, status, digest, hit[0], hit[1])  # refresh the stamp
+            return hit
+    if need_full or may_hold_facts(data):
+        facts, full = parse_and_extract(text, relpath, module, is_package), True
+    else:
+        facts = check_syntax(text, relpath, module)
+        full = facts.error is not None  # parsing could not tell more
+    if cache is not None and facts.internal_error is None:
+        cache.store(path, context, status, digest, facts, full)
+    return facts, full
+
+
+_CACHES: Dict[str, FactsCache] = {}
+
+
+def _cache(root: str) -> FactsCache:
+    """One cache object per root and process: it remembers that its directory exists
+    (or cannot be written)."""
+    if root not in _CACHES:
+        _CACHES[root] = FactsCache(Path(root))
+    return _CACHES[root]
 
 
 def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tuple[str, str]]]:
@@ -138,9 +248,14 @@ def project_files(config: Config, paths: Sequence[Path]) -> Tuple[List[Path], Li
     return everything + extra, problems, wanted
 
 
-def check(paths: Sequence[Path], config: Config, jobs: int = 1) -> RunResult:
+def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
+          use_cache: bool = False) -> RunResult:
+    """Lint `paths` as part of the project at config.root.
+
+    `use_cache` reads and writes the facts cache in config.root (the CLI turns it on
+    unless --no-cache); `prefilter=False` parses every file (tests compare both)."""
     all_paths, problems, wanted = project_files(config, paths)
-    facts = collect_facts(all_paths, config, jobs)
+    facts = collect_facts(all_paths, config, jobs, prefilter, use_cache)
     result = RunResult(unreadable=[(display_path(p), reason) for p, reason in problems])
     report_paths = {display_path(p) for p in wanted}
     result.files_checked = len(report_paths)

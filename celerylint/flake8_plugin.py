@@ -133,7 +133,7 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     """
     load_engine()
     from celerylint.config import load_config
-    from celerylint.engine import display_path, facts_for_source, project_files
+    from celerylint.engine import display_path, project_files
     from celerylint.rule import option_specs
 
     checked = Path(os.path.realpath(filename))
@@ -166,8 +166,7 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
 
     files = [facts_from_disk(path, stamp, config)
              for index, (path, stamp) in enumerate(zip(paths, stamps)) if index != checked_index]
-    checked_facts = facts_for_source(Source(source_path, relpath, text, None), config.root,
-                                     config.src)
+    checked_facts = _facts_through_disk_cache(Source(source_path, relpath, text, None), config)
     view = _build(files + [checked_facts], config)
     return list(view.findings.get(relpath, [])), _failures(view.failures, checked_facts)
 
@@ -284,7 +283,6 @@ def _digest(text: Optional[str]) -> Optional[bytes]:
 
 def facts_from_disk(path: Path, stamp: Stamp, config: "Config") -> "FileFacts":
     """The runner's facts for a file on disk, reused while its stamp is unchanged."""
-    from celerylint.engine import facts_for_source
     from celerylint.files import read_source
 
     key = os.path.abspath(path)
@@ -292,11 +290,34 @@ def facts_from_disk(path: Path, stamp: Stamp, config: "Config") -> "FileFacts":
     if stamp is not None and cached is not None and cached.stamp == stamp:
         return cached.facts
     source = read_source(Path(path))
-    facts = facts_for_source(source, config.root, config.src)
+    facts = _facts_through_disk_cache(source, config)
     if stamp is None:
         _FILES.pop(key, None)
     else:
         _FILES[key] = _DiskFile(stamp, facts, _digest(source.text))
+    return facts
+
+
+def _facts_through_disk_cache(source: Source, config: "Config") -> "FileFacts":
+    """The file's facts from the project's ``.celerylint_cache`` (shared with
+    ``celerylint check``) when an entry was made from the same text, else parsed
+    and stored there."""
+    from celerylint.cache import text_digest
+    from celerylint.engine import _cache, _file_context, facts_for_source
+
+    if source.text is None:
+        return facts_for_source(source, config.root, config.src)
+    cache = _cache(str(config.root))
+    context = _file_context(source.path, str(config.root), config.src)[3]
+    digest = text_digest(source.text)
+    hit = cache.lookup_text(source.path, context, digest, need_full=True)
+    if hit is not None:
+        return hit[0]
+    facts = facts_for_source(source, config.root, config.src)
+    if facts.internal_error is None:
+        # No stat stamp: the file was read before any stat here, so only its text
+        # digest is known to match; the runner's next read adds the stamp.
+        cache.store(source.path, context, None, digest, facts, True)
     return facts
 
 

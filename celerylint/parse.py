@@ -156,6 +156,28 @@ def parse_and_extract(text: str, path: str, module: str, is_package: bool) -> Fi
     return facts
 
 
+def check_syntax(text: str, path: str, module: str) -> FileFacts:
+    """Facts of a file the prefilter skipped: no libcst, only CPython's verdict.
+
+    The error (message and position) is the one ``parse_and_extract`` reports,
+    since it turns a libcst refusal into CPython's own message; only syntax that
+    CPython accepts and libcst refuses goes unreported here.
+    """
+    refused: Optional[FileFacts] = None
+    if _looks_risky(text):
+        refused = _cpython_refusal(text)
+    else:
+        try:
+            ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            refused = _cpython_refusal(text)
+    facts = refused if refused is not None else FileFacts(path=path, module=module)
+    facts.path, facts.module = path, module
+    if facts.error is not None:
+        facts.noqa = noqa_lines(text)
+    return facts
+
+
 def _parse_and_extract(text: str, path: str, module: str, is_package: bool) -> FileFacts:
     if _looks_risky(text):
         refused = _cpython_refusal(text)

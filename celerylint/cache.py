@@ -1,0 +1,175 @@
+"""Per-file facts cache in ``.celerylint_cache/`` at the project root.
+
+One JSON entry per file, named by a hash of the file's absolute path and of what
+shapes its facts (linter version, FACTS_VERSION, display path, module name).  An
+entry holds the file's facts, a digest of its decoded text, and its size and
+modification time:
+
+- fast path: the size and ``mtime_ns`` still match -> the stored facts, no read;
+- else the file is read and its text digest compared: same text -> the stored facts;
+- a missing, corrupt (garbage, truncated JSON) or foreign-version entry is ignored
+  and rewritten after the file is parsed again.
+
+A modification time less than two seconds old is not trusted for the fast path (a
+write within the file system's timestamp granularity could go unseen), so such an
+entry is always checked by digest.
+
+Writes go to a temporary file in the cache directory, then ``os.replace``: readers
+(parallel flake8 workers, concurrent runs) see an old entry or a new one, never a
+half-written one.  Any OS error (a read-only project, a full disk) turns the cache
+off for the rest of the run; the run itself goes on.  Entries of deleted or renamed
+files stay until the directory is removed.  Never pickle: entries are read back with
+``celerylint.facts.from_data``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+from celerylint import __version__
+from celerylint.facts import FACTS_VERSION, FileFacts, from_data, to_data
+
+CACHE_DIR_NAME = ".celerylint_cache"
+CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                b"# This file is a cache directory tag created by celerylint.\n"
+                b"# For information about cache directory tags see https://bford.info/cachedir/\n")
+ENTRY_FORMAT = 1
+EXTRACTOR_MODULES = ("extract.py", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py")
+RECENT_SECONDS = 2.0
+
+
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def context_key(relpath: str, module: str, is_package: bool) -> str:
+    """What, besides the text, shapes a file's facts."""
+    return (f"celerylint {__version__}+{_extractor_fingerprint()}|facts {FACTS_VERSION}"
+            f"|{relpath}|{module}|{int(is_package)}")
+
+
+@lru_cache(maxsize=None)
+def _extractor_fingerprint() -> str:
+    """A digest of the code that extracts facts, so that an edited (development or
+    patched) extractor never reads facts an older one wrote under the same version."""
+    digest = hashlib.blake2b(digest_size=8)
+    package = Path(__file__).parent
+    for name in EXTRACTOR_MODULES:
+        try:
+            digest.update((package / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+class FactsCache:
+    """The cache of one project root; ``None`` directory means switched off."""
+
+    def __init__(self, root: Path):
+        self.directory: Optional[str] = os.path.join(os.path.abspath(root), CACHE_DIR_NAME)
+        self._ready = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    def _entry_path(self, path: Path, context: str) -> str:
+        name = hashlib.blake2b(f"{os.path.abspath(path)}\0{context}".encode("utf-8", "surrogatepass"),
+                               digest_size=16).hexdigest()
+        return os.path.join(self.directory or "", name + ".json")
+
+    def _read(self, path: Path, context: str) -> Optional[Dict[str, Any]]:
+        if self.directory is None:
+            return None
+        try:
+            with open(self._entry_path(path, context), "rb") as handle:
+                entry = json.loads(handle.read().decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (not isinstance(entry, dict) or entry.get("format") != ENTRY_FORMAT
+                or entry.get("context") != context or not isinstance(entry.get("facts"), dict)):
+            return None
+        return entry
+
+    def lookup_stat(self, path: Path, context: str, status: os.stat_result,
+                    need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
+        """(facts, full) when the entry's size and mtime match the file's stat."""
+        entry = self._read(path, context)
+        if entry is None or entry.get("stamp") != [status.st_size, status.st_mtime_ns]:
+            return None
+        return _facts(entry, need_full)
+
+    def lookup_text(self, path: Path, context: str, digest: str,
+                    need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
+        """(facts, full) when the entry was made from the same text."""
+        entry = self._read(path, context)
+        if entry is None or entry.get("digest") != digest:
+            return None
+        return _facts(entry, need_full)
+
+    def store(self, path: Path, context: str, status: Optional[os.stat_result],
+              digest: str, facts: FileFacts, full: bool) -> None:
+        if self.directory is None or not self._prepare():
+            return
+        stamp = None
+        if status is not None and time.time() - status.st_mtime_ns / 1e9 > RECENT_SECONDS:
+            stamp = [status.st_size, status.st_mtime_ns]
+        entry = {"format": ENTRY_FORMAT, "context": context, "stamp": stamp, "digest": digest,
+                 "full": full, "facts": to_data(facts)}
+        data = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        try:
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, self._entry_path(path, context))
+            except BaseException:
+                _remove(temporary)
+                raise
+        except OSError:
+            self.directory = None  # read-only or full: go on without a cache
+
+    def _prepare(self) -> bool:
+        if self._ready:
+            return True
+        directory = self.directory or ""
+        try:
+            os.makedirs(directory, exist_ok=True)
+            for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", b"*\n")):
+                target = os.path.join(directory, name)
+                if not os.path.exists(target):
+                    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+                    with os.fdopen(handle, "wb") as out:
+                        out.write(content)
+                    os.replace(temporary, target)
+        except OSError:
+            self.directory = None
+            return False
+        self._ready = True
+        return True
+
+
+def _facts(entry: Dict[str, Any], need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
+    full = entry.get("full") is True
+    if need_full and not full:
+        return None
+    try:
+        facts = from_data(entry["facts"])
+    except Exception:  # a damaged entry that still parsed as JSON
+        return None
+    if not isinstance(facts, FileFacts) or facts.version != FACTS_VERSION:
+        return None
+    return facts, full
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,147 @@
+"""The facts cache: warm runs give the same bytes; damaged entries are rewritten."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+
+CACHE = ".celerylint_cache"
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json", *args],
+                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURES / "cli_project", root)
+    return root
+
+
+def entries(root: Path):
+    return sorted((root / CACHE).glob("*.json"))
+
+
+def age(root: Path) -> None:
+    """Make every file look older than the cache's 'too recent to trust' window."""
+    for path in root.rglob("*.py"):
+        os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def test_warm_run_gives_identical_output(tree):
+    age(tree)
+    cold = run(tree)
+    assert (tree / CACHE / "CACHEDIR.TAG").read_bytes().startswith(
+        b"Signature: 8a477f597d28d172789f06886806bc55")
+    assert (tree / CACHE / ".gitignore").read_text() == "*\n"
+    assert entries(tree)
+    warm = run(tree)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert json.loads(cold.stdout)  # the tree has findings
+
+
+def test_editing_a_file_invalidates_its_entry(tree):
+    age(tree)
+    before = run(tree)
+    assert "proj/broken.py" in before.stdout
+    (tree / "proj" / "broken.py").write_text("def fixed():\n    pass\n", encoding="utf-8")
+    after = run(tree)
+    assert "proj/broken.py" not in after.stdout
+    assert after.stdout == run(tree, "--no-cache").stdout
+
+
+def test_recently_modified_files_are_checked_by_content(tmp_path):
+    """A modification time under two seconds old could hide a second write within the
+    same tick: such an entry has no (size, mtime) fast path, only the text digest."""
+    from celerylint.cache import FactsCache, text_digest
+    from celerylint.facts import FileFacts
+
+    path = tmp_path / "a.py"
+    path.write_text("x = 1\n", encoding="utf-8")
+    cache = FactsCache(tmp_path)
+    facts = FileFacts(path="a.py", module="a")
+    cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
+    assert cache.lookup_text(path, "ctx", text_digest("x = 1\n"), True) == (facts, True)
+    assert cache.lookup_text(path, "ctx", text_digest("x = 2\n"), True) is None
+
+    os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (facts, True)
+    assert cache.lookup_stat(path, "other ctx", path.stat(), True) is None
+
+
+@pytest.mark.parametrize("damage", [
+    lambda data: b"\x00\xff garbage",
+    lambda data: data[: len(data) // 2],
+    lambda data: data.replace(b'"format":1', b'"format":99'),
+    lambda data: data.replace(b"celerylint ", b"celerylint 0.0.0-other "),
+    lambda data: json.dumps({"format": 1, "facts": []}).encode(),
+], ids=["garbage", "truncated", "format", "version", "shape"])
+def test_damaged_entries_are_ignored_and_rewritten(tree, damage):
+    age(tree)
+    expected = run(tree)
+    for entry in entries(tree):
+        entry.write_bytes(damage(entry.read_bytes()))
+    again = run(tree)
+    assert (again.stdout, again.stderr) == (expected.stdout, expected.stderr)
+    for entry in entries(tree):
+        json.loads(entry.read_bytes())  # every entry is readable again
+    assert run(tree).stdout == expected.stdout
+
+
+def test_no_cache_writes_nothing(tree):
+    result = run(tree, "--no-cache")
+    assert result.returncode == 1
+    assert not (tree / CACHE).exists()
+
+
+def test_concurrent_runs_leave_a_readable_cache(tree):
+    age(tree)
+    expected = run(tree, "--no-cache").stdout
+    processes = [subprocess.Popen([sys.executable, "-m", "celerylint", "check", "--format", "json",
+                                   "-j", "2"], cwd=tree, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, universal_newlines=True)
+                 for _ in range(3)]
+    outputs = [process.communicate(timeout=300)[0] for process in processes]
+    assert outputs == [expected] * 3
+    assert not list((tree / CACHE).glob(".tmp-*"))
+    for entry in entries(tree):
+        json.loads(entry.read_bytes())
+    assert run(tree).stdout == expected
+
+
+def test_read_only_project_runs_without_cache(tree):
+    if os.geteuid() == 0:
+        pytest.skip("root writes to read-only directories")
+    expected = run(tree, "--no-cache")
+    modes = {}
+    for directory in [tree] + [p for p in tree.rglob("*") if p.is_dir()]:
+        modes[directory] = directory.stat().st_mode
+        directory.chmod(0o555)
+    try:
+        result = run(tree)
+    finally:
+        for directory, mode in modes.items():
+            directory.chmod(mode)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        expected.returncode, expected.stdout, expected.stderr)
+    assert not (tree / CACHE).exists()
+
+
+def test_unwritable_cache_directory_is_not_an_error(tree):
+    (tree / CACHE).write_text("not a directory", encoding="utf-8")
+    expected = run(tree, "--no-cache")
+    result = run(tree)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        expected.returncode, expected.stdout, expected.stderr)
