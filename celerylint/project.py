@@ -409,6 +409,17 @@ class Project:
             return self._tasks_by_name.get(entry.task)
         return None
 
+    def apps_for_dispatch(self, dispatch: DispatchView) -> List[AppView]:
+        """The apps whose settings apply to a dispatch: its task's, the app a send_task is
+        called on, or the project's only app; [] when that cannot be known."""
+        if dispatch.task is not None:
+            return dispatch.task.apps
+        if dispatch.fact.method == "send_task":
+            app = self.app_for_qualname(dispatch.fact.receiver_qualname)
+            if app is not None:
+                return [app]
+        return list(self.apps) if len(self.apps) == 1 else []
+
     def sends_of(self, task: TaskView) -> Tuple[List[DispatchView], List[BeatView]]:
         """The dispatch sites and beat entries that send a task, in file order."""
         return self._sends.get(task.fact.qualname, ([], []))

@@ -11,7 +11,7 @@ import importlib
 import inspect
 import pkgutil
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
 
 from celerylint.config import OptionSpec
 from celerylint.facts import Loc
@@ -71,6 +71,16 @@ class Rule:
         else:
             lines.append("None.")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def first_per_location(findings: Iterable[Finding]) -> Iterator[Finding]:
+    """Drop later findings at a place already reported (apps sharing one config)."""
+    seen = set()
+    for finding in findings:
+        where = (finding.path, finding.line, finding.column)
+        if where not in seen:
+            seen.add(where)
+            yield finding
 
 
 _RULES: Optional[List[Type[Rule]]] = None

@@ -1,21 +1,14 @@
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
-from kombu.transport import TRANSPORT_ALIASES
-
+from celerylint.brokers import broker_kind
 from celerylint.project import AppView, Project, ResolvedSetting
 from celerylint.rule import Finding, Rule
 from celerylint.settings import NEW_TO_OLD
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
 
 EVENT_SWITCHES = ("worker_send_task_events", "task_send_sent_event")
-# URL schemes kombu serves with its AMQP (RabbitMQ) transports.
-AMQP_SCHEMES = frozenset(alias for alias, transport in TRANSPORT_ALIASES.items()
-                         if transport.startswith(("kombu.transport.pyamqp:",
-                                                  "kombu.transport.librabbitmq:")))
-DEFAULT_TRANSPORT = "amqp"  # kombu's default when neither URL nor transport names one
-BROKER_URL_KEYS = ("broker_url", "broker_read_url", "broker_write_url")
 CONSEQUENCE = ("on RabbitMQ, events that monitors do not consume pile up in their queues until "
                "the broker runs out of memory")
 
@@ -118,7 +111,7 @@ class EventQueueWithoutTtlRule(Rule):
 
     def _check_app(self, project: Project, app: AppView) -> Optional[Finding]:
         switch = _events_switch(app)
-        if switch is None or not _broker_is_amqp(app):
+        if switch is None or broker_kind(app) != "amqp":
             return None
         version = project.target_version
         ttl = app.get("event_queue_ttl")
@@ -146,45 +139,6 @@ def _events_switch(app: AppView) -> Optional[ResolvedSetting]:
         if found is not None and found.value.known and found.value.value is True:
             return found
     return None
-
-
-def _broker_is_amqp(app: AppView) -> bool:
-    """True only when every broker URL the app may use is known to be AMQP."""
-    transport = app.get("broker_transport")
-    if transport is not None and not transport.value.known:
-        return False
-    default_scheme = transport.value.value if transport is not None else None
-    urls: List[ResolvedSetting] = [s for s in (app.get(k) for k in BROKER_URL_KEYS) if s is not None]
-    if app.get("broker_url") is None and app.get("broker_host") is not None:
-        urls.append(app.get("broker_host"))
-    schemes: List[Optional[str]] = []
-    for setting in urls:
-        if not setting.value.known:
-            return False
-        schemes.extend(_schemes(setting.value.value, default_scheme))
-    if not schemes:
-        if app.unresolved_sources:
-            return False
-        schemes.append(default_scheme or DEFAULT_TRANSPORT)
-    return all(scheme in AMQP_SCHEMES for scheme in schemes)
-
-
-def _schemes(value, default_scheme: Optional[str]) -> List[Optional[str]]:
-    """URL schemes of a broker URL value: a string (`;`-separated failover list), or a list."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    schemes: List[Optional[str]] = []
-    for item in items:
-        if not isinstance(item, str):
-            return [None]
-        for url in item.split(";"):
-            url = url.strip()
-            if "://" in url:
-                schemes.append(url.split("://", 1)[0].split("+", 1)[0])
-            elif url:
-                schemes.append(default_scheme or DEFAULT_TRANSPORT)
-    return schemes
 
 
 def _expires_advice(app: AppView, written: ResolvedSetting, version: Tuple[int, int]) -> str:

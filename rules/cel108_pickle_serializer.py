@@ -4,7 +4,7 @@ from typing import Iterator, List, Optional
 
 from celerylint.facts import Value
 from celerylint.project import AppView, Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import NEW_TO_OLD
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
 
@@ -96,12 +96,7 @@ class PickleSerializer(Rule):
     severity = "error"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for finding in self._findings(project):
-            where = (finding.path, finding.line, finding.column)
-            if where not in seen:
-                seen.add(where)
-                yield finding
+        return first_per_location(self._findings(project))
 
     def _findings(self, project: Project) -> Iterator[Finding]:
         for app in project.apps:

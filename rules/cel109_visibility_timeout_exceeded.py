@@ -159,7 +159,7 @@ class VisibilityTimeoutExceeded(Rule):
         if countdown is None or not countdown.known:
             return None
         wait = seconds(countdown.value)
-        apps = _dispatch_apps(project, dispatch)
+        apps = project.apps_for_dispatch(dispatch)
         timeouts = [visibility_timeout(app) for app in apps]
         if wait is None or not timeouts or None in timeouts or wait < max(timeouts):
             return None
@@ -235,16 +235,6 @@ def _setting_limit(app: AppView, key: str):
     if amount is None:
         return None
     return Limit(amount, f"{found.assign.key} = {_number(amount)}", found.path, found.assign.loc)
-
-
-def _dispatch_apps(project: Project, dispatch: DispatchView) -> List[AppView]:
-    if dispatch.task is not None:
-        return dispatch.task.apps
-    if dispatch.fact.method == "send_task":
-        app = project.app_for_qualname(dispatch.fact.receiver_qualname)
-        if app is not None:
-            return [app]
-    return list(project.apps) if len(project.apps) == 1 else []
 
 
 def _number(amount: float) -> str:

@@ -5,7 +5,7 @@ from typing import Iterator, List, Optional
 from celerylint.brokers import broker_kind
 from celerylint.facts import Loc, Value
 from celerylint.project import AppView, DispatchView, Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 
 HAS, LACKS, UNKNOWN = "has", "lacks", "unknown"
 
@@ -87,12 +87,7 @@ class PriorityWithoutMaxPriority(Rule):
     severity = "warning"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for finding in self._findings(project):
-            where = (finding.path, finding.line, finding.column)
-            if where not in seen:
-                seen.add(where)
-                yield finding
+        return first_per_location(self._findings(project))
 
     def _findings(self, project: Project) -> Iterator[Finding]:
         for task in project.tasks:
@@ -122,7 +117,7 @@ class PriorityWithoutMaxPriority(Rule):
             queue = value.value if value.known and isinstance(value.value, str) else None
         elif dispatch.task is not None:
             queue = project.task_queue(dispatch.task)
-        apps = _dispatch_apps(project, dispatch)
+        apps = project.apps_for_dispatch(dispatch)
         if queue is None or not _ignored(apps, queue):
             return None
         return self._finding(dispatch.path, dispatch.fact.loc,
@@ -201,13 +196,3 @@ def _arguments(options) -> str:
     if str(arguments.get("x-queue-type", "classic")) != "classic":
         return UNKNOWN
     return HAS if arguments.get("x-max-priority") is not None else LACKS
-
-
-def _dispatch_apps(project: Project, dispatch: DispatchView) -> List[AppView]:
-    if dispatch.task is not None:
-        return dispatch.task.apps
-    if dispatch.fact.method == "send_task":
-        app = project.app_for_qualname(dispatch.fact.receiver_qualname)
-        if app is not None:
-            return [app]
-    return list(project.apps) if len(project.apps) == 1 else []
