@@ -9,6 +9,15 @@ from celerylint.rule import Finding, Rule
 from celerylint.settings import NEW_TO_OLD, addon_key, meaning, namespace_prefix, spelled_for
 from celerylint.versions import added_after, removed_in, removed_setting, setting_keys
 
+# Settings Celery reads with `app.conf.get(...)` although its defaults table
+# (celery.app.defaults) does not declare them, so no table can be imported.
+UNDECLARED_SETTINGS = frozenset({
+    "result_backend_thread_safe",  # celery/backends/base.py
+    "override_backends",  # celery/loaders/base.py
+    "cassandra_secure_bundle_path",  # celery/backends/cassandra.py
+    "gcs_threadpool_maxsize", "firestore_project",  # celery/backends/gcs.py
+})
+
 
 class UnknownSettingRule(Rule):
     """
@@ -59,6 +68,10 @@ class UnknownSettingRule(Rule):
       (`CELERY_EMAIL_*`), celery-sqlalchemy-scheduler (`beat_dburi`).  Add
       others with the `known-settings` option (names as written, or with the
       namespace prefix left off).
+    - Settings Celery reads although its defaults table does not list them:
+      `result_backend_thread_safe`, `override_backends`,
+      `cassandra_secure_bundle_path`, `gcs_threadpool_maxsize`,
+      `firestore_project`.
     - Real settings that the namespace makes Celery ignore: that is CEL204.
     - A key that Celery does not read because another spelling of the same
       setting wins (`CELERY_TASK_ACKS_LATE` and `CELERY_ACKS_LATE` together).
@@ -95,6 +108,9 @@ class UnknownSettingRule(Rule):
         prefix = namespace_prefix(app.namespace)
         bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
         if key in known or bare in known or bare.lower() in known:
+            return None
+        read_as = bare.lower() if prefix and key.startswith(prefix) and bare.isupper() else key
+        if read_as in UNDECLARED_SETTINGS:
             return None
         setting = meaning(key, app.namespace) or removed_setting(key)
         release = "Celery {}.{}".format(*version)
