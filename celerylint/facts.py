@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 FACTS_VERSION = 2
 
@@ -51,6 +51,18 @@ class Value:
     @staticmethod
     def unknown(source: str = "") -> "Value":
         return Value(False, None, source)
+
+
+
+def as_seconds(value: Any) -> Optional[float]:
+    """Seconds for a known number or ``{"$timedelta": s}`` value, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict) and "$timedelta" in value:
+        return float(value["$timedelta"])
+    return None
 
 
 @dataclass
@@ -233,34 +245,44 @@ def to_data(obj: Any) -> Any:
     return obj
 
 
-_HINTS: Dict[type, Dict[str, Any]] = {}
+Decoder = Callable[[Any], Any]
+_DECODERS: Dict[Any, Decoder] = {}
 
 
-def _hints(cls: type) -> Dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+def _decoder(tp: Any) -> Decoder:
+    """A function turning JSON data back into ``tp``, built once per type from the
+    type hints, so that reading thousands of cache entries does no type introspection."""
+    if tp not in _DECODERS:
+        _DECODERS[tp] = _build_decoder(tp)
+    return _DECODERS[tp]
 
 
-def _from(tp: Any, data: Any) -> Any:
-    if data is None:
-        return None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+def _identity(data: Any) -> Any:
+    return data
+
+
+def _build_decoder(tp: Any) -> Decoder:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Union:
         inner = [a for a in args if a is not type(None)]
-        return _from(inner[0], data) if len(inner) == 1 else data
+        return _decoder(inner[0]) if len(inner) == 1 else _identity
     if origin in (list, List):
-        return [_from(args[0], x) for x in data]
+        item = _decoder(args[0])
+        if item is _identity:
+            return list
+        return lambda data: [item(x) for x in data]
     if origin in (dict, Dict):
-        key = int if args[0] is int else str
-        return {key(k): _from(args[1], v) for k, v in data.items()}
+        key, value = (int if args[0] is int else str), _decoder(args[1])
+        return lambda data: {key(k): value(v) for k, v in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        return tp(**{k: _from(hints[k], v) for k, v in data.items()})
-    return data
+        fields = {name: _decoder(hint) for name, hint in typing.get_type_hints(tp).items()}
+
+        def decode(data: Dict[str, Any]) -> Any:
+            return tp(**{k: None if v is None else fields[k](v) for k, v in data.items()})
+        return decode
+    return _identity
 
 
 def from_data(data: Dict[str, Any]) -> FileFacts:
     """Inverse of :func:`to_data` for a whole file's facts."""
-    return _from(FileFacts, data)
+    return _decoder(FileFacts)(data)

@@ -15,8 +15,7 @@ import datetime
 from functools import lru_cache
 from typing import Any, FrozenSet, Optional, Tuple
 
-from celerylint.facts import BeatEntry, Value
-from celerylint.values import as_seconds
+from celerylint.facts import BeatEntry, Value, as_seconds
 
 CRONTAB = "celery.schedules.crontab"
 SCHEDULE = "celery.schedules.schedule"

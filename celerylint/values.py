@@ -279,13 +279,3 @@ def _convert(name: str, value: Any) -> Any:
         raise ValueError(value)
     return CONVERTERS[name](value)
 
-
-def as_seconds(value: Any) -> Optional[float]:
-    """Seconds for a known number or ``{"$timedelta": s}`` value, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict) and "$timedelta" in value:
-        return float(value["$timedelta"])
-    return None

@@ -6,7 +6,7 @@ from typing import Dict, Iterator, List, Optional
 from celerylint.config import OptionSpec
 from celerylint.project import Project, TaskView
 from celerylint.rule import Finding, Rule
-from celerylint.values import as_seconds
+from celerylint.facts import as_seconds
 
 SLEEP_CALLS = {"time.sleep"}
 SUBPROCESS_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call",

@@ -145,3 +145,31 @@ def test_unwritable_cache_directory_is_not_an_error(tree):
     result = run(tree)
     assert (result.returncode, result.stdout, result.stderr) == (
         expected.returncode, expected.stdout, expected.stderr)
+
+
+PROBE = ("import sys; from celerylint.cli import main; code = main(sys.argv[1:]); "
+         "sys.stderr.write('LIBCST_IMPORTED=%s\\n' % ('libcst' in sys.modules)); sys.exit(code)")
+
+
+def imports_libcst(root: Path, *args: str) -> bool:
+    # -j 1: extraction in this process, where sys.modules can tell
+    done = subprocess.run([sys.executable, "-c", PROBE, "check", "-j", "1", *args],
+                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    flags = [line for line in done.stderr.splitlines() if line.startswith("LIBCST_IMPORTED=")]
+    return flags == ["LIBCST_IMPORTED=True"]
+
+
+def test_libcst_is_imported_only_when_a_file_must_be_parsed(tree, tmp_path):
+    age(tree)
+    assert imports_libcst(tree)  # cold: the Celery files are parsed
+    assert not imports_libcst(tree)  # warm: every fact comes from the cache
+    assert imports_libcst(tree, "--no-cache")
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "pyproject.toml").write_text("[tool.celerylint]\n", encoding="utf-8")
+    (plain / "util.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    (plain / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    assert not imports_libcst(plain, "--no-cache")  # nothing mentions Celery: no libcst

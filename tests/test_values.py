@@ -9,7 +9,7 @@ import pytest
 
 from celerylint.facts import Value
 from celerylint.parse import parse_and_extract
-from celerylint.values import as_seconds
+from celerylint.facts import as_seconds
 
 PRELUDE = """
 import os
