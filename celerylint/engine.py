@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -33,19 +34,13 @@ def display_path(path: Path, base: Optional[Path] = None) -> str:
 
 def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     """Dotted module name of a file under the deepest matching source root."""
-    absolute = Path(os.path.abspath(path))
-    best: Optional[Tuple[str, ...]] = None
-    for entry in src:
-        base = Path(os.path.abspath(root / entry))
-        try:
-            parts = absolute.relative_to(base).parts
-        except ValueError:
-            continue
-        if best is None or len(parts) < len(best):
-            best = parts
-    if best is None:
-        best = (absolute.name,)
-    parts = list(best)
+    absolute = os.path.abspath(path)
+    folded = os.path.normcase(absolute)
+    best: Optional[str] = None
+    for base in _source_roots(str(root), tuple(src)):
+        if folded.startswith(os.path.normcase(base)) and (best is None or len(absolute) - len(base) < len(best)):
+            best = absolute[len(base):]
+    parts = best.split(os.sep) if best is not None else [os.path.basename(absolute)]
     parts[-1] = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
     is_package = parts[-1] == "__init__"
     if is_package:
@@ -53,6 +48,12 @@ def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     if not all(p.isidentifier() for p in parts):
         return "", is_package
     return ".".join(parts), is_package
+
+
+@lru_cache(maxsize=64)
+def _source_roots(root: str, src: Tuple[str, ...]) -> List[str]:
+    """Absolute source roots, each ending with a separator."""
+    return [os.path.join(os.path.abspath(os.path.join(root, entry)), "") for entry in src]
 
 
 def facts_for_source(source: Source, root: Path, src: Sequence[str]) -> FileFacts:
@@ -242,6 +243,9 @@ def project_files(config: Config, paths: Sequence[Path]) -> Tuple[List[Path], Li
     too; findings are reported only for the given paths.
     """
     wanted, problems = discover(paths, config.exclude, config.extend_exclude, config.root)
+    root = os.path.abspath(config.root)
+    if paths and all(os.path.abspath(p) == root for p in paths):
+        return wanted, problems, wanted  # the walk of the root is the whole project
     everything, _ = discover([config.root], config.exclude, config.extend_exclude, config.root)
     seen = {os.path.abspath(p) for p in everything}
     extra = [p for p in wanted if os.path.abspath(p) not in seen]

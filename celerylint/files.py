@@ -14,7 +14,7 @@ import re
 import stat
 import tokenize
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import translate
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
@@ -48,8 +48,7 @@ def discover(
     root: Optional[Path] = None,
 ) -> Tuple[List[Path], List[Tuple[Path, str]]]:
     """Return (python files, [(path, reason)]) for the given files and directories."""
-    patterns = _clean_patterns([*exclude, *extend_exclude])
-    root_dir = _abs_root(root)
+    excluded = Exclusion(_clean_patterns([*exclude, *extend_exclude]), _abs_root(root))
     files: List[Path] = []
     problems: List[Tuple[Path, str]] = []
     for given in paths:
@@ -59,10 +58,10 @@ def discover(
         except OSError as exc:
             problems.append((path, _strerror(exc)))
             continue
-        if _explicit_excluded(path, patterns, root_dir):
+        if _explicit_excluded(path, excluded):
             continue
         if stat.S_ISDIR(mode):
-            _walk(path, patterns, root_dir, files, problems)
+            _walk(path, excluded, files, problems)
         elif stat.S_ISREG(mode):
             files.append(path)
         else:
@@ -70,17 +69,12 @@ def discover(
     return _sorted_unique(files), problems
 
 
-def _walk(
-    top: Path,
-    patterns: List[str],
-    root_dir: str,
-    files: List[Path],
-    problems: List[Tuple[Path, str]],
-) -> None:
+def _walk(top: Path, excluded: "Exclusion", files: List[Path],
+          problems: List[Tuple[Path, str]]) -> None:
     """Collect *.py files under ``top``; symlinked directories are not entered."""
-    stack = [top]
+    stack = [(top, excluded.relative_path(top))]
     while stack:
-        directory = stack.pop()
+        directory, relative = stack.pop()
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
@@ -90,17 +84,24 @@ def _walk(
         subdirs = []
         for entry in entries:
             child = directory / entry.name
-            if _excluded(child, entry.name, patterns, root_dir):
+            child_relative = _join_relative(relative, entry.name)
+            if excluded(child, entry.name, child_relative):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if not _is_venv(child):
-                        subdirs.append(child)
+                        subdirs.append((child, child_relative))
                 elif entry.name.endswith(".py") and entry.is_file():
                     files.append(child)
             except OSError:  # e.g. a symlink loop: not a file we can lint
                 continue
         stack.extend(reversed(subdirs))
+
+
+def _join_relative(parent: Optional[str], name: str) -> Optional[str]:
+    if parent is None:
+        return None
+    return name if parent == "." else parent + "/" + name
 
 
 def _clean_patterns(patterns: Sequence[str]) -> List[str]:
@@ -123,34 +124,51 @@ def _abs_root(root: Optional[Path]) -> str:
         return os.path.abspath(os.sep)
 
 
-def _excluded(path: Path, name: str, patterns: List[str], root_dir: str) -> bool:
-    """True when an exclude pattern matches the base name or the root-relative path."""
-    if not patterns:
-        return False
-    absolute = _posix(os.path.abspath(path))
-    relative = _relative_to(path, root_dir)
-    for pattern in patterns:
-        if os.path.isabs(pattern) or pattern.startswith("/"):
-            if fnmatch(absolute, pattern):
+class Exclusion:
+    """Exclude patterns, compiled once: ``fnmatch`` on the base name or the root-relative
+    path, or on the absolute path for patterns that are absolute."""
+
+    def __init__(self, patterns: List[str], root_dir: str):
+        absolute = [p for p in patterns if os.path.isabs(p) or p.startswith("/")]
+        self.absolute = _compile([p for p in patterns if p in absolute])
+        self.relative = _compile([p for p in patterns if p not in absolute])
+        self.root_dir = root_dir
+
+    def relative_path(self, path: Path) -> Optional[str]:
+        return _relative_to(path, self.root_dir)
+
+    def __call__(self, path: Path, name: str, relative: Optional[str]) -> bool:
+        """True when a pattern matches; ``relative`` is ``path`` relative to the root."""
+        if self.relative is not None:
+            if self.relative.match(os.path.normcase(name)):
                 return True
-        elif fnmatch(name, pattern) or (relative is not None and fnmatch(relative, pattern)):
-            return True
-    return False
+            if relative is not None and self.relative.match(os.path.normcase(relative)):
+                return True
+        if self.absolute is not None:
+            absolute = _posix(os.path.abspath(path))
+            return self.absolute.match(os.path.normcase(absolute)) is not None
+        return False
 
 
-def _explicit_excluded(path: Path, patterns: List[str], root_dir: str) -> bool:
+def _compile(patterns: List[str]) -> Optional["re.Pattern[str]"]:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{translate(os.path.normcase(p))})" for p in patterns))
+
+
+def _explicit_excluded(path: Path, excluded: Exclusion) -> bool:
     """An explicit path is skipped if it, or a directory above it inside root, is excluded."""
     absolute = Path(os.path.abspath(path))
-    relative = _relative_to(absolute, root_dir)
+    relative = excluded.relative_path(absolute)
     if relative == ".":  # the root itself, whatever its name
         return False
-    if _excluded(absolute, absolute.name, patterns, root_dir):
+    if excluded(absolute, absolute.name, relative):
         return True
     if relative is None:
         return False
     parent = absolute.parent
     for _ in relative.split("/")[:-1]:
-        if _excluded(parent, parent.name, patterns, root_dir) or _is_venv(parent):
+        if excluded(parent, parent.name, excluded.relative_path(parent)) or _is_venv(parent):
             return True
         parent = parent.parent
     return False
@@ -164,7 +182,7 @@ def _sorted_unique(files: List[Path]) -> List[Path]:
     seen = set()
     unique = []
     for path in sorted(files, key=lambda p: p.as_posix()):
-        key = os.path.realpath(path)
+        key = _identity(path)
         if key not in seen:
             seen.add(key)
             unique.append(path)
@@ -174,6 +192,18 @@ def _sorted_unique(files: List[Path]) -> List[Path]:
 # --------------------------------------------------------------------------
 # Paths
 # --------------------------------------------------------------------------
+
+
+def _identity(path: Path) -> object:
+    """What makes two paths the same file: device and inode where the OS has them
+    (one stat instead of realpath's stat per path component)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    if status.st_ino == 0:  # file systems without inode numbers
+        return os.path.realpath(path)
+    return (status.st_dev, status.st_ino)
 
 
 def _posix(path: str) -> str:
