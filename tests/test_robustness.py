@@ -56,6 +56,15 @@ def test_syntax_error(tmp_path):
     assert only_cel001(tmp_path, "x.py", b"x = 1\nif x\n    pass\n") == (2, 5, "cannot parse file: expected ':'")
 
 
+@pytest.mark.parametrize("celery_words", [b"", b"from celery import shared_task\n"])
+def test_python_warnings_as_errors_do_not_become_syntax_errors(tmp_path, monkeypatch, celery_words):
+    # CI jobs often run with PYTHONWARNINGS=error; an invalid escape warns, it is not invalid
+    monkeypatch.setenv("PYTHONWARNINGS", "error")
+    root = project(tmp_path, "escapes.py", celery_words + b'PATTERN = "\\d+"\nassert (PATTERN, 1)\n')
+    result = run_check(root, "--no-cache", "-j", "1")
+    assert (result.returncode, findings(result)) == (0, [])
+
+
 def test_binary_file_named_py(tmp_path):
     line, column, message = only_cel001(tmp_path, "x.py", bytes(range(256)) * 8)
     assert (line, column) == (1, 1)
