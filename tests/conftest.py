@@ -1,6 +1,7 @@
 """Shared helpers: lint a small project written into a temporary directory."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -8,7 +9,8 @@ from typing import Dict, List, Optional, Sequence
 import pytest
 
 from celerylint.config import load_config
-from celerylint.engine import check
+from celerylint.engine import check, collect_facts, project_files
+from celerylint.facts import FileFacts
 from celerylint.rule import Finding, option_specs
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -20,6 +22,20 @@ def write_tree(root: Path, files: Dict[str, str]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def collect_tree_facts(root: Path) -> List[FileFacts]:
+    """Facts of every file of a project tree with its own pyproject.toml, as the runner sees them."""
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        config = load_config(root)
+        assert config.root == root.resolve()
+        paths, problems, _ = project_files(config, [Path(".")])
+        assert not problems
+        return collect_facts(paths, config)
+    finally:
+        os.chdir(old)
 
 
 def lint(root: Path, paths: Optional[Sequence[str]] = None, select: str = "CEL",

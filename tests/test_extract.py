@@ -6,18 +6,17 @@ line and column is independent of the extractor.
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Tuple
 
 import pytest
 
-from celerylint.config import load_config
-from celerylint.engine import collect_facts, facts_for_path, project_files
+from celerylint.engine import facts_for_path
 from celerylint.facts import (AppFact, ConfigSource, FileFacts, ImportFact, Loc, Value,
                               from_data, to_data)
 from celerylint.parse import parse_and_extract
+from conftest import collect_tree_facts
 
 EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 TREES = sorted(p.name for p in EXTRACT.iterdir() if (p / "pyproject.toml").is_file())
@@ -26,17 +25,7 @@ TREES = sorted(p.name for p in EXTRACT.iterdir() if (p / "pyproject.toml").is_fi
 @lru_cache(maxsize=None)
 def tree(name: str) -> Dict[str, FileFacts]:
     """Facts of every file of one fixture tree, keyed by path relative to the tree."""
-    root = EXTRACT / name
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        config = load_config(root)
-        assert config.root == root.resolve()
-        paths, problems, _ = project_files(config, [Path(".")])
-        assert not problems
-        return {f.path: f for f in collect_facts(paths, config)}
-    finally:
-        os.chdir(old)
+    return {f.path: f for f in collect_tree_facts(EXTRACT / name)}
 
 
 def at(tree_name: str, path: str, needle: str, occurrence: int = 1, offset: int = 0) -> Tuple[int, int]:

@@ -3,7 +3,6 @@ across sources, tasks with their apps and names, dispatches and beat entries
 resolved to tasks, and the queue each task goes to."""
 from __future__ import annotations
 
-import os
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -11,29 +10,15 @@ from typing import Dict
 
 import pytest
 
-from celerylint.config import load_config
-from celerylint.engine import collect_facts, project_files
 from celerylint.project import Project
+from conftest import collect_tree_facts
 
 EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 
 
-def _collect(root: Path):
-    old = os.getcwd()
-    os.chdir(root)
-    try:
-        config = load_config(root)
-        assert config.root == root.resolve()
-        paths, problems, _ = project_files(config, [Path(".")])
-        assert not problems
-        return collect_facts(paths, config)
-    finally:
-        os.chdir(old)
-
-
 @lru_cache(maxsize=None)
 def view(name: str) -> Project:
-    return Project(_collect(EXTRACT / name))
+    return Project(collect_tree_facts(EXTRACT / name))
 
 
 def project_of(tmp_path: Path, files: Dict[str, str]) -> Project:
@@ -42,7 +27,7 @@ def project_of(tmp_path: Path, files: Dict[str, str]) -> Project:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return Project(_collect(tmp_path))
+    return Project(collect_tree_facts(tmp_path))
 
 
 def app(project: Project, qualname: str):
