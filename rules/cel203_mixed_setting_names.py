@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from celerylint.facts import SettingAssign
 from celerylint.project import Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import NEW_KEYS, NEW_TO_OLD, OLD_TO_NEW
 
 
@@ -72,19 +73,16 @@ class MixedSettingNamesRule(Rule):
     severity = "error"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for app in project.apps:
-            for path, assign in app.mix_error:
-                where = (path, assign.loc.line, assign.loc.col)
-                if where in seen:
-                    continue
-                seen.add(where)
-                key = assign.key
-                if key in NEW_KEYS:
-                    advice = (f"Celery wants {NEW_TO_OLD.get(key, key)} (most names here are old); "
-                              f"better, move every name of this config to the new lowercase style")
-                else:
-                    advice = f"rename it to {OLD_TO_NEW.get(key, key)}"
-                yield self.finding(path, assign.loc, (
-                    f"{key} mixes an old-style name with new-style names in the same config: "
-                    f"Celery raises ImproperlyConfigured at start-up; {advice}"))
+        return first_per_location(self._finding(path, assign) for app in project.apps
+                                  for path, assign in app.mix_error)
+
+    def _finding(self, path: str, assign: SettingAssign) -> Finding:
+        key = assign.key
+        if key in NEW_KEYS:
+            advice = (f"Celery wants {NEW_TO_OLD.get(key, key)} (most names here are old); "
+                      f"better, move every name of this config to the new lowercase style")
+        else:
+            advice = f"rename it to {OLD_TO_NEW.get(key, key)}"
+        return self.finding(path, assign.loc, (
+            f"{key} mixes an old-style name with new-style names in the same config: "
+            f"Celery raises ImproperlyConfigured at start-up; {advice}"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from celerylint.project import AppView, IgnoredKey, Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import meaning, namespace_prefix, spelled_for
 from celerylint.versions import setting_keys
 
@@ -69,14 +69,9 @@ class NamespaceMismatchRule(Rule):
     severity = "warning"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for app in project.apps:
-            for ignored in app.ignored:
-                finding = self._check_key(project, app, ignored)
-                where = (ignored.path, ignored.assign.loc.line, ignored.assign.loc.col)
-                if finding is not None and where not in seen:
-                    seen.add(where)
-                    yield finding
+        findings = (self._check_key(project, app, ignored)
+                    for app in project.apps for ignored in app.ignored)
+        return first_per_location(finding for finding in findings if finding is not None)
 
     def _check_key(self, project: Project, app: AppView, ignored: IgnoredKey) -> Optional[Finding]:
         if ignored.shadowed:
