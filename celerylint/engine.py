@@ -13,7 +13,8 @@ from celerylint.facts import FileFacts, Loc
 from celerylint.cache import FactsCache, context_key, text_digest
 from celerylint.files import Source, _decode, _display_path, _strerror, discover, read_source
 from celerylint.parse import check_syntax, parse_and_extract
-from celerylint.prefilter import files_to_parse, may_hold_facts, referenced_names
+from celerylint.prefilter import (Skipped, files_to_parse, may_hold_facts, referenced_names,
+                                  skipped_to_parse)
 from celerylint.project import Project
 from celerylint.rule import Finding, all_rules
 
@@ -79,16 +80,20 @@ def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilte
 
     With `prefilter`, files the byte scan rejects are only syntax-checked; the files
     that parsed files point to (config modules, settings modules and their bases,
-    modules of dispatched tasks and task bases) are then parsed, until no new one
-    turns up (see celerylint.prefilter).  The findings do not depend on it.
+    modules of dispatched tasks and task bases), and the rejected files that point
+    back at parsed facts (subclasses of task classes, reads of settings), are then
+    parsed, until no new one turns up (see celerylint.prefilter).  The findings do
+    not depend on it.
     """
     root, src = str(config.root), list(config.src)
     cache_root = root if use_cache else None
+    names_of = [module_name(path, config.root, src) for path in paths]
     modules: Dict[str, List[int]] = {}
-    for index, path in enumerate(paths):
-        modules.setdefault(module_name(path, config.root, src)[0], []).append(index)
+    for index, (name, _) in enumerate(names_of):
+        modules.setdefault(name, []).append(index)
     facts: Dict[int, FileFacts] = {}
     parsed: Dict[int, FileFacts] = {}
+    summaries: Dict[int, Optional[Skipped]] = {}
     todo, need_full = list(range(len(paths))), not prefilter
     while todo:
         extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root, jobs)
@@ -101,7 +106,10 @@ def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilte
         names: set = set()
         for file_facts in parsed.values():
             names.update(referenced_names(file_facts))
-        todo, need_full = sorted(files_to_parse(names, modules, parsed)), True
+        skipped = [i for i in facts if i not in parsed]
+        todo = sorted(files_to_parse(names, modules, parsed)
+                      | skipped_to_parse(paths, names_of, skipped, parsed, summaries))
+        need_full = True
     return [facts[i] for i in range(len(paths))]
 
 

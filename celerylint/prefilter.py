@@ -1,42 +1,114 @@
-"""Which files are worth parsing: a byte scan, then the files parsed files point to.
+"""Which files are worth parsing: a byte scan, then following from parsed facts.
 
 libcst is the slow part of a run, and in real projects only a few percent of the
-Python files mention Celery at all.  ``may_hold_facts`` scans a file's raw bytes
-for the words every fact the rules read starts from (an app, a task, a dispatch,
-a beat entry, a result lookup, ``app.conf``, ``config_from_object``,
-``DJANGO_SETTINGS_MODULE``).  A file without any of them is never parsed with
-libcst; it is only syntax-checked with CPython's own parser (``ast.parse``, about
-ten times faster), so it still gets CEL001 with the same message and position.
-Only syntax that CPython accepts and libcst refuses goes unreported in such files.
+Python files hold a Celery fact.  ``may_hold_facts`` scans a file's raw bytes,
+case-sensitively (Python names are), for text that every fact the rules start
+from must contain.  A rejected file is never parsed with libcst; it is only
+syntax-checked with CPython's own parser (``parse.check_syntax``, dozens of times
+faster), so it still gets CEL001 with the same message and position.  Only syntax that
+CPython accepts and libcst refuses goes unreported in such files.
 
-Some facts live in files that need not mention Celery: the module
-``config_from_object`` reads, the Django settings module and the bases it
-star-imports, a package ``__init__`` that re-exports a task, a base class of a
-task class.  ``referenced_names`` lists the dotted names a parsed file points to;
-``files_to_parse`` maps them to the project's files, following re-exports through
-the imports of the files already parsed.  The engine repeats both until no new
-file turns up (a fixed point), so a finding never depends on the scan.
+Why the triggers are enough.  The extractor resolves a name only by putting an
+import's target or a module-level alias in place of its first segment, so the
+last segment of every name it compares (``Celery``, ``shared_task``, a method
+name) is written in the file, and a name it resolves to ``celery.*`` needs the
+word ``celery`` in an import; only the package part of a relative import, and
+the file's own module name, are not written (see ``skipped_to_parse``).
+
+- ``.delay``, ``.apply_async``, ``.send_task``, ``.s(``, ``.si(``, ``.signature``
+  as attributes: dispatches, which the extractor records for any receiver.  Not
+  ``inspect.signature``: the standard library's, which the extractor records
+  too, has no task and takes none of the options (``serializer``, ``countdown``,
+  ``priority``) that rules read from a dispatch without a task.  (A project
+  object that a file names ``inspect`` and signs with ``inspect.signature(...)``
+  is the one dispatch this misses.)
+- ``.task``: ``@app.task`` and ``app.task(f)`` tasks.
+- ``.config_from_object``: config sources (and the implicit apps they reveal).
+- ``.add_periodic_task``: beat entries in code.
+- ``.conf[``, ``.conf.update``, ``.conf.<key> =``: settings written on an app
+  (``conf-item``, ``conf-update``, ``conf-attr``); the extractor records them
+  only on an attribute named ``conf``, whatever the app's module is called.
+- ``beat_schedule``, ``BEAT_SCHEDULE``: beat entries of ``beat_schedule``,
+  ``CELERYBEAT_SCHEDULE`` and ``CELERY_BEAT_SCHEDULE``.
+- ``DJANGO_SETTINGS_MODULE``: the Django settings module.
+- ``AsyncResult``, ``GroupResult``, ``ResultSet``, ``get_task_meta`` (whole
+  words): result look-ups (CEL102).
+- ``celery`` with ``Celery`` called, subclassed, renamed or aliased (apps and
+  their keyword settings), ``shared_task``, ``periodic_task``,
+  ``celery.task``/``celery.decorators`` (task decorators, beat entries of
+  ``run_every``), ``chain``, ``group``, ``chord``, ``signature``, ``Signature``,
+  ``subtask`` (canvas dispatches): all of them count only as ``celery.*``.
+
+Names written in pieces (``"beat_" "schedule"``, ``"\\x62eat_schedule"``) or with
+a comment between a dot and the attribute name are not matched.
+
+Facts without a trigger of their own are reached by following, repeated by the
+engine until no new file turns up (a fixed point), so a finding does not depend
+on the scan:
+
+- ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
+  the module ``config_from_object`` reads, the Django settings module and the
+  bases it star-imports, a module whose task is dispatched or scheduled, a
+  package ``__init__`` that re-exports it, the base classes of a parsed class.
+- ``skipped_to_parse``: rejected files whose text points back at parsed facts.
+  A class whose base may be a Task class (``task_class_names``: ``Task``, and
+  the classes and import names of parsed files that reach it), seen in the class
+  header, in what a header name is assigned from, or in an import that renames
+  it; a subclass chain across modules takes one round per level.  A read
+  ``settings.KEY`` of a key that CEL201 could report (``read_keys``).  In a
+  package named ``celery`` only, a relative import of (or being) a module whose
+  names the extractor compares (``CELERY_MODULES``).
 """
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, List, Set
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from celerylint.facts import FileFacts
 
-# Matched against the lower-cased bytes of a file.
-SCAN_RE = re.compile(
-    rb"celery|task|config_from_object|django_settings_module|delay|apply_async|send_task"
-    rb"|signature|periodic|beat|schedule|asyncresult|groupresult|resultset|get_task_meta"
-    rb"|\.conf\b"
-    rb"|\.\s*si?\s*\("  # add.s(1), add.si(1)
-    rb"|\bdef\s+run\b"  # a Task subclass whose Task base lives in another module
-)
+LAYOUT = rb"[ \t\f\r\n\\]*"  # what may stand between tokens, continuation lines included
+ATTRIBUTE_RE = re.compile(
+    rb"\." + LAYOUT + rb"(?:delay\b|apply_async\b|send_task\b|task\b|si?" + LAYOUT + rb"\("
+    rb"|signature\b(?:(?<!inspect\.signature)|(?<=[\w.]inspect\.signature))"
+    rb"|config_from_object\b|add_periodic_task\b"
+    rb"|conf" + LAYOUT + rb"(?:\[|\." + LAYOUT + rb"(?:update\b|\w+[ \t\f\r\n\\)]*=(?!=))))")
+WORDS = (b"beat_schedule", b"BEAT_SCHEDULE", b"DJANGO_SETTINGS_MODULE")
+RESULT_RE = re.compile(  # AsyncResult, GroupResult, ResultSet as whole words
+    rb"Result(?:Set\b(?<!\wResultSet)|\b(?<=AsyncResult|GroupResult)(?<!\w(?:Async|Group)Result))")
+TASK_META_RE = re.compile(rb"get_task_meta\b(?<!\wget_task_meta)")
+# Names that matter only as celery.<...>, searched for in files that mention celery:
+# Celery called, subclassed, renamed or aliased; the decorators; canvas and signatures.
+CELERY_NAMES_RE = re.compile(
+    rb"\bCelery\b(?=" + LAYOUT + rb"(?:[(),]|as\b))|=" + LAYOUT + rb"(?:\w+" + LAYOUT + rb"\."
+    + LAYOUT + rb")*Celery\b"
+    rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask)\b"
+    rb"|celery\.(?:task|decorators)\b")
+
+# Modules whose names the extractor and the rules compare against (celery.Celery,
+# celery.canvas.group, celery.app.task.Task, ...); tests/test_prefilter.py checks the list.
+CELERY_MODULES = frozenset({"celery", "celery.app", "celery.app.base", "celery.app.task",
+                            "celery.canvas", "celery.decorators", "celery.task",
+                            "celery.task.base"})
+
+CLASS_RE = re.compile(rb"class[ \t\f\\]+\w+" + LAYOUT + rb"\(([^:]*)")
+IMPORT_RE = re.compile(rb"import[ \t\f\\]+(\([^)]*\)|(?:[^\n;\\]|\\.)*)", re.DOTALL)
+RENAME_RE = re.compile(rb"(\w+)[ \t\f\r\n\\]+as[ \t\f\r\n\\]+\w")
+ASSIGN_RE = re.compile(rb"[ \t\f\\]*(?::[^=\n]*)?=(?!=)[ \t\f]*(\([^)]*\)|(?:[^\n\\]|\\.)*)",
+                       re.DOTALL)
+SETTINGS_READ_RE = re.compile(rb"settings[ \t\f\r\n\\)]*\." + LAYOUT + rb"(\w+)")
+RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.]*))?")
+WORD_RE = re.compile(rb"\w+")
 
 
 def may_hold_facts(data: bytes) -> bool:
     """False only when the file cannot hold a fact that starts a finding."""
-    return SCAN_RE.search(data.lower()) is not None
+    if ATTRIBUTE_RE.search(data) or any(word in data for word in WORDS):
+        return True
+    if RESULT_RE.search(data) or TASK_META_RE.search(data):
+        return True
+    return b"celery" in data and CELERY_NAMES_RE.search(data) is not None
 
 
 def referenced_names(facts: FileFacts) -> Set[str]:
@@ -95,4 +167,149 @@ def files_to_parse(names: Iterable[str], modules: Dict[str, List[int]],
                 wanted.add(index)
                 continue
             todo.extend(imp.target for imp in facts.imports if not imp.star and imp.local == last)
+    return wanted
+
+
+# -- rejected files that point back at parsed facts --------------------------------
+
+@dataclass
+class Skipped:
+    """What the follow-up needs from a file the scan rejected, read once per run."""
+
+    class_words: Set[str] = field(default_factory=set)  # may name a base class
+    setting_reads: Set[str] = field(default_factory=set)  # NAME of `settings.NAME`
+    imports_celery: bool = False  # it is, or relatively imports, a module of CELERY_MODULES
+
+
+def _last(dotted: str) -> str:
+    return dotted.rpartition(".")[2]
+
+
+def _decoded(words: Iterable[bytes]) -> Set[str]:
+    return {word.decode("ascii", "replace") for word in words}
+
+
+def _assigned_from(data: bytes, name: bytes) -> List[bytes]:
+    """Words of what ``name = ...`` assigns, wherever the file assigns it."""
+    words: List[bytes] = []
+    start = data.find(name)
+    while start >= 0:
+        end = start + len(name)
+        before = data[start - 1:start] if start else b""
+        assign = ASSIGN_RE.match(data, end)
+        if assign is not None and not (before.isalnum() or before == b"_"):
+            words.extend(WORD_RE.findall(assign.group(1)))
+        start = data.find(name, end)
+    return words
+
+
+def skipped_summary(data: bytes, module: str, is_package: bool) -> Skipped:
+    """What a rejected file's text says about base classes, setting reads and
+    relative imports (see :class:`Skipped`).
+
+    A class header's base resolves, as the extractor does it, through an import
+    (``from tasks import MyTask as Base``: the renamed name counts) or a
+    module-level alias (``Base = tasks.MyTask``: the assigned words count)."""
+    summary = Skipped()
+    words: Set[bytes] = set()
+    for names in IMPORT_RE.findall(data):
+        if b"as" in names:
+            words.update(RENAME_RE.findall(names))
+    heads: Set[bytes] = set()
+    for bases in CLASS_RE.findall(data):
+        for base in bases.split(b","):
+            dotted = WORD_RE.findall(base)
+            words.update(dotted)
+            heads.update(dotted[:1])
+    for head in heads:
+        words.update(_assigned_from(data, head))
+    summary.class_words = _decoded(words)
+    for match in SETTINGS_READ_RE.finditer(data):
+        before = data[match.start() - 1:match.start()] if match.start() else b""
+        name = match.group(1).decode("ascii", "replace")
+        if name.isupper() and not (before.isalnum() or before == b"_"):
+            summary.setting_reads.add(name)
+    if module == "celery" or module.startswith("celery."):
+        summary.imports_celery = module in CELERY_MODULES or any(
+            _relative_module(module, is_package, dots.count(b"."), name.decode("ascii", "replace"))
+            in CELERY_MODULES for dots, name in RELATIVE_RE.findall(data))
+    return summary
+
+
+def _relative_module(module: str, is_package: bool, level: int, name: str) -> str:
+    """The module ``from <level dots><name> import ...`` reads, as the extractor resolves it."""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    return ".".join(parts + ([name] if name else []))
+
+
+def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """Last name segments of the classes that may be Celery Task classes: ``Task``,
+    classes of parsed files with such a base, and names parsed files import them as."""
+    from celerylint.project import TASK_BASE_CLASSES
+
+    files = list(parsed)
+    names = {_last(base) for base in TASK_BASE_CLASSES}
+    grew = True
+    while grew:
+        grew = False
+        for facts in files:
+            for cls, bases in facts.class_bases.items():
+                if cls not in names and any(_last(base) in names for base in bases):
+                    names.add(cls)
+                    grew = True
+            for imp in facts.imports:
+                local = _last(imp.local)
+                if not imp.star and local not in names and _last(imp.target) in names:
+                    names.add(local)
+                    grew = True
+    return names
+
+
+def read_keys(parsed: Iterable[FileFacts]) -> Set[str]:
+    """Uppercase keys of parsed settings sources that CEL201 could report unless the
+    project reads them (``settings.KEY``): keys written on an app, and keys of any
+    module or class that look like Celery settings under a namespace the project uses."""
+    from celerylint.settings import celery_like
+
+    files = list(parsed)
+    namespaces: Set[Optional[str]] = {None}
+    for facts in files:
+        namespaces.update(app.namespace for app in facts.apps)
+        namespaces.update(source.namespace for source in facts.config_sources)
+    keys: Set[str] = set()
+    for facts in files:
+        for setting in facts.settings:
+            key = setting.key
+            if key.isupper() and key not in keys and (
+                    setting.app or any(celery_like(key, ns) for ns in namespaces)):
+                keys.add(key)
+    return keys
+
+
+def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
+                     skipped: Iterable[int], parsed: Dict[int, FileFacts],
+                     summaries: Dict[int, Optional[Skipped]]) -> Set[int]:
+    """Indices of rejected files that the facts parsed so far make worth parsing.
+
+    ``summaries`` remembers what was read from each rejected file (None when it
+    cannot be read), so every file is read at most once per run."""
+    class_names = task_class_names(parsed.values())
+    keys = read_keys(parsed.values())
+    wanted: Set[int] = set()
+    for index in skipped:
+        if index not in summaries:
+            try:
+                data = Path(paths[index]).read_bytes()
+            except OSError:
+                summaries[index] = None
+            else:
+                summaries[index] = skipped_summary(data, *modules[index])
+        summary = summaries[index]
+        if summary is not None and (summary.imports_celery or summary.class_words & class_names
+                                    or summary.setting_reads & keys):
+            wanted.add(index)
     return wanted

@@ -9,7 +9,7 @@ import pytest
 
 from celerylint.config import load_config
 from celerylint.engine import check, collect_facts, extract_file, project_files
-from celerylint.prefilter import may_hold_facts
+from celerylint.prefilter import CELERY_MODULES, _relative_module, may_hold_facts, skipped_summary
 from celerylint.rule import option_specs
 from conftest import FIXTURES, write_tree
 
@@ -62,12 +62,156 @@ def parsed_paths(root: Path, monkeypatch) -> List[str]:
     return sorted(parsed)
 
 
-def test_scan_words():
-    assert may_hold_facts(b"from celery import shared_task\n")
-    assert may_hold_facts(b"x.DELAY(1)\n")
-    assert may_hold_facts(b"add.s(1)\n")
-    assert may_hold_facts(b"class Sync(Base):\n    def run(self):\n        pass\n")
-    assert not may_hold_facts(b"import os\n\ndef main():\n    return os.getcwd()\n")
+@pytest.mark.parametrize("text", [
+    b"from celery import Celery\napp = Celery('proj')\n",  # an app
+    b"import celery\nclass App(celery.Celery):\n    pass\n",  # a subclass of Celery
+    b"import celery\nMyCelery = celery.Celery\n",  # an alias of Celery
+    b"app.config_from_object('proj.conf')\n",
+    b"app.conf.update(task_acks_late=True)\n",
+    b"app.conf.broker_url = 'redis://'\n",
+    b"app.conf['broker_url'] = 'redis://'\n",
+    b"(app.conf\n    .task_default_queue) = 'q'\n",
+    b"from celery import shared_task\n",
+    b"from celery.task import periodic_task\n",
+    b"from celery.decorators import task\n",
+    b"@app.task(bind=True)\ndef f(self):\n    pass\n",
+    b"app.add_periodic_task(10, ping)\n",
+    b"add.delay(1)\n",
+    b"add.apply_async((1,))\n",
+    b"app.send_task('add')\n",
+    b"add.s(1)\n",
+    b"add.si(1)\n",
+    b"(add\n    .s(1))\n",
+    b"add.signature((1,))\n",
+    b"self.inspect.signature((1,))\n",  # not the standard library's inspect
+    b"from celery import group\n",
+    b"import celery\nflow = celery.chain(a, b)\n",
+    b"from celery.canvas import chord\n",
+    b"from celery import subtask\n",
+    b"CELERY_BEAT_SCHEDULE = {}\n",
+    b"beat_schedule = {}\n",
+    b"os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+    b"result = AsyncResult(task_id)\n",
+    b"result = GroupResult.restore(group_id)\n",
+    b"results = ResultSet([])\n",
+    b"meta = app.backend.get_task_meta(task_id)\n",
+])
+def test_scan_passes_every_kind_of_fact(text):
+    assert may_hold_facts(text)
+
+
+@pytest.mark.parametrize("text", [
+    b"import os\n\ndef main():\n    return os.getcwd()\n",
+    b"x.DELAY(1)\n",  # names are case-sensitive
+    b"import inspect\n\ndef arity(f):\n    return len(inspect.signature(f).parameters)\n",
+    b"class Sync(Base):\n    def run(self):\n        pass\n",  # followed only when Base is a task
+    b"from django.conf import settings\n\nDEBUG = settings.DEBUG\n",
+    b"self.conf = conf\nvalue = self.conf.get('x')\n",  # reads no app's settings
+    b'"""Runs under Celery: start a celery worker first."""\n',  # Celery not called
+    b"import re\nprint(re.match('(a)', 'a').group(1))\n",  # no celery
+    b"from pretix.base.signals import periodic_task\n",  # no celery
+    b"from superset.result_set import SupersetResultSet\n",
+])
+def test_scan_rejects_look_alikes(text):
+    assert not may_hold_facts(text)
+
+
+def test_celery_modules_cover_the_names_the_extractor_compares():
+    from celerylint import extract
+    from celerylint.project import TASK_BASE_CLASSES
+
+    names = (set(extract.CELERY_CLASSES) | extract.SHARED_TASK | extract.PERIODIC_TASK
+             | extract.SIGNATURE_FUNCS | set(extract.CANVAS_FUNCS) | TASK_BASE_CLASSES)
+    prefixes = {".".join(name.split(".")[:cut]) for name in names
+                for cut in range(1, name.count(".") + 1)}
+    assert prefixes <= CELERY_MODULES
+
+
+@pytest.mark.parametrize("module, is_package, level, name", [
+    ("celery.jobs", False, 1, ""), ("celery", True, 1, "canvas"), ("celery.app.x", False, 2, ""),
+    ("a.b.c", False, 5, "celery.app"), ("proj", True, 1, "tasks"),
+])
+def test_relative_imports_resolve_as_the_extractor_does(module, is_package, level, name):
+    from celerylint.extract import _absolute_module
+
+    assert _relative_module(module, is_package, level, name) == \
+        _absolute_module(module, is_package, level, name)
+
+
+def test_summary_of_a_rejected_file():
+    summary = skipped_summary(
+        b"from tasks import MyTask as Renamed, Other\n"
+        b"import base\n"
+        b"Alias = base.Deep\n"
+        b"class A(Alias, metaclass=Meta):\n    pass\n"
+        b"class B(base.Plain):\n    pass\n"
+        b"x = settings.BROKER_HOSTS + my_settings.BROKER_OTHER + self.settings.CELERY_X\n"
+        b"y = settings.lower_case\n"
+        b"from . import shared_task\n",
+        "celery.jobs", False)
+    assert {"MyTask", "Alias", "base", "Deep", "Plain"} <= summary.class_words
+    assert "Other" not in summary.class_words  # imported, but no header names it
+    assert summary.setting_reads == {"BROKER_HOSTS", "CELERY_X"}
+    assert summary.imports_celery
+    assert not skipped_summary(b"from . import shared_task\n", "proj.jobs", False).imports_celery
+
+
+PREFILTER_TREES = FIXTURES / "prefilter"
+
+
+def equal_findings(root: Path) -> List[tuple]:
+    """The findings of a tree, asserted equal with and without the prefilter."""
+    with_prefilter = findings(root, prefilter=True)
+    assert with_prefilter == findings(root, prefilter=False)
+    return with_prefilter
+
+
+def test_task_subclasses_are_followed_down_through_modules(monkeypatch):
+    root = PREFILTER_TREES / "task_base_chain"
+    assert [(path, code) for path, _, _, code, _ in equal_findings(root)] == [
+        ("proj/hooks.py", "CEL103"), ("proj/jobs.py", "CEL103")]
+    assert parsed_paths(root, monkeypatch) == [
+        "proj/base.py",  # subclasses celery's Task: not passed by the scan
+        "proj/celery.py",
+        "proj/compat.py",  # renames MiddleTask on import
+        "proj/hooks.py",  # Base = CompatTask
+        "proj/jobs.py",  # two levels below Task
+        "proj/middle.py",
+    ]  # not commands/ (`def run`, no Task up the chain), not tools/ (inspect.signature)
+
+
+def test_config_modules_conf_writes_and_signatures_are_parsed(monkeypatch):
+    root = PREFILTER_TREES / "dispatch_conf"
+    assert [(path, code) for path, _, _, code, _ in equal_findings(root)] == [
+        ("proj/config_base.py", "CEL108"), ("proj/flows.py", "CEL101"),
+        ("proj/tweaks.py", "CEL108"), ("proj/worker_config.py", "CEL108")]
+    assert parsed_paths(root, monkeypatch) == [
+        "proj/__init__.py",  # the parent of the config module's name
+        "proj/config_base.py", "proj/flows.py", "proj/tasks.py", "proj/tweaks.py",
+        "proj/worker_app.py", "proj/worker_config.py"]
+
+
+def test_files_reading_a_written_setting_are_parsed(monkeypatch):
+    root = PREFILTER_TREES / "setting_read"
+    assert [(path, code) for path, _, _, code, _ in equal_findings(root)] == [
+        ("proj/conf.py", "CEL202"), ("proj/conf.py", "CEL201")]  # BROKER_RETRY_LIMIT only
+    assert "proj/failover.py" in parsed_paths(root, monkeypatch)
+
+
+def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):
+    # Not a fixture tree: a directory named celery would shadow Celery for
+    # anything started in the fixtures directory.
+    write_tree(tmp_path, {
+        "site_app.py": "from celery import Celery\n\napp = Celery('site', broker='redis://x')\n",
+        "celery/__init__.py": "def shared_task(*args, **options):\n    return lambda f: f\n",
+        "celery/jobs.py": "import requests\n\nfrom . import shared_task\n\n\n"
+                          "@shared_task(acks_late=True)\ndef ping(url):\n    requests.post(url)\n",
+        "celery/helpers.py": "from .jobs import ping\n\n\ndef name():\n    return ping.__name__\n",
+    })
+    assert [(path, code) for path, _, _, code, _ in equal_findings(tmp_path)] == [
+        ("celery/jobs.py", "CEL103")]
+    assert parsed_paths(tmp_path, monkeypatch) == [
+        "celery/__init__.py", "celery/jobs.py", "site_app.py"]
 
 
 def test_files_without_celery_are_not_parsed(tmp_path):
