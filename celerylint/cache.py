@@ -98,16 +98,16 @@ class FactsCache:
         return entry
 
     def lookup_stat(self, path: Path, context: str, status: os.stat_result,
-                    need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
-        """(facts, full) when the entry's size and mtime match the file's stat."""
+                    need_full: bool) -> Optional[Tuple[FileFacts, bool, str]]:
+        """(facts, full, digest) when the entry's size and mtime match the file's stat."""
         entry = self._read(path, context)
         if entry is None or entry.get("stamp") != [status.st_size, status.st_mtime_ns]:
             return None
         return _facts(entry, need_full)
 
     def lookup_text(self, path: Path, context: str, digest: str,
-                    need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
-        """(facts, full) when the entry was made from the same text."""
+                    need_full: bool) -> Optional[Tuple[FileFacts, bool, str]]:
+        """(facts, full, digest) when the entry was made from the same text."""
         entry = self._read(path, context)
         if entry is None or entry.get("digest") != digest:
             return None
@@ -155,7 +155,8 @@ class FactsCache:
         return True
 
 
-def _facts(entry: Dict[str, Any], need_full: bool) -> Optional[Tuple[FileFacts, bool]]:
+def _facts(entry: Dict[str, Any], need_full: bool) -> Optional[Tuple[FileFacts, bool, str]]:
+    """(facts, full, digest of the text they came from) of a usable entry."""
     full = entry.get("full") is True
     if need_full and not full:
         return None
@@ -165,7 +166,7 @@ def _facts(entry: Dict[str, Any], need_full: bool) -> Optional[Tuple[FileFacts, 
         return None
     if not isinstance(facts, FileFacts) or facts.version != FACTS_VERSION:
         return None
-    return facts, full
+    return facts, full, str(entry.get("digest"))
 
 
 def _remove(path: str) -> None:

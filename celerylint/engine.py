@@ -6,7 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from celerylint.config import Config
 from celerylint.facts import FileFacts, Loc
@@ -74,6 +74,12 @@ def facts_for_path(path: str, root: str, src: Sequence[str]) -> FileFacts:
 POOL_THRESHOLD = 8  # fewer files to extract than this: a process pool costs more than it saves
 
 
+class Extracted(NamedTuple):
+    facts: FileFacts
+    full: bool  # False when only the syntax was checked: the prefilter found nothing in it
+    digest: Optional[str]  # of the decoded text (None when it could not be read)
+
+
 def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
                   use_cache: bool = False) -> List[FileFacts]:
     """Facts of every file, in the order given, extracted in up to `jobs` processes.
@@ -85,37 +91,50 @@ def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilte
     parsed, until no new one turns up (see celerylint.prefilter).  The findings do
     not depend on it.
     """
+    return [item.facts for item in collect(paths, config, jobs, prefilter, use_cache)]
+
+
+def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
+            use_cache: bool = False, syntax_check: bool = True,
+            known: Optional[Dict[int, Extracted]] = None) -> List[Extracted]:
+    """:func:`collect_facts` with the digests, for the flake8 plugin: `known` holds what
+    is already at hand (another process's facts, an editor buffer's); files the scan
+    rejects are not even syntax-checked when `syntax_check` is False."""
     root, src = str(config.root), list(config.src)
     cache_root = root if use_cache else None
     names_of = [module_name(path, config.root, src) for path in paths]
     modules: Dict[str, List[int]] = {}
     for index, (name, _) in enumerate(names_of):
         modules.setdefault(name, []).append(index)
-    facts: Dict[int, FileFacts] = {}
-    parsed: Dict[int, FileFacts] = {}
+    results: Dict[int, Extracted] = dict(known or {})
+    parsed: Dict[int, FileFacts] = {i: item.facts for i, item in results.items() if item.full}
     summaries: Dict[int, Optional[Skipped]] = {}
-    todo, need_full = list(range(len(paths))), not prefilter
-    while todo:
-        extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root, jobs)
-        for index, (file_facts, full) in zip(todo, extracted):
-            facts[index] = file_facts
-            if full:
-                parsed[index] = file_facts
+    todo, need_full = [i for i in range(len(paths)) if i not in results], not prefilter
+    while True:
+        extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root,
+                                  jobs, syntax_check)
+        for index, item in zip(todo, extracted):
+            results[index] = item
+            if item.full:
+                parsed[index] = item.facts
         if not prefilter:
             break
         names: set = set()
         for file_facts in parsed.values():
             names.update(referenced_names(file_facts))
-        skipped = [i for i in facts if i not in parsed]
+        skipped = [i for i in results if i not in parsed]
         todo = sorted(files_to_parse(names, modules, parsed)
                       | skipped_to_parse(paths, names_of, skipped, parsed, summaries))
         need_full = True
-    return [facts[i] for i in range(len(paths))]
+        if not todo:
+            break
+    return [results[i] for i in range(len(paths))]
 
 
 def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
-                  cache_root: Optional[str], jobs: int) -> List[Tuple[FileFacts, bool]]:
-    results: List[Optional[Tuple[FileFacts, bool]]] = [None] * len(paths)
+                  cache_root: Optional[str], jobs: int, syntax_check: bool = True
+                  ) -> List[Extracted]:
+    results: List[Optional[Extracted]] = [None] * len(paths)
     if cache_root is not None:
         for index, path in enumerate(paths):
             results[index] = _cached_by_stat(path, root, src, need_full, cache_root)
@@ -123,11 +142,11 @@ def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
     args = [paths[i] for i in missing]
     count = len(args)
     if jobs <= 1 or count < POOL_THRESHOLD:
-        fresh = [extract_file(p, root, src, need_full, cache_root) for p in args]
+        fresh = [extract_file(p, root, src, need_full, cache_root, syntax_check) for p in args]
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
             fresh = list(pool.map(extract_file, args, [root] * count, [src] * count,
-                                  [need_full] * count, [cache_root] * count,
+                                  [need_full] * count, [cache_root] * count, [syntax_check] * count,
                                   chunksize=max(1, count // (jobs * 8))))
     for index, result in zip(missing, fresh):
         results[index] = result
@@ -141,20 +160,22 @@ def _file_context(path: Path, root: str, src: Sequence[str]) -> Tuple[str, str, 
 
 
 def _cached_by_stat(path_text: str, root: str, src: List[str], need_full: bool,
-                    cache_root: str) -> Optional[Tuple[FileFacts, bool]]:
+                    cache_root: str) -> Optional[Extracted]:
     path = Path(path_text)
     try:
         status = os.stat(path)
     except OSError:
         return None
     context = _file_context(path, root, src)[3]
-    return _cache(cache_root).lookup_stat(path, context, status, need_full)
+    hit = _cache(cache_root).lookup_stat(path, context, status, need_full)
+    return Extracted(*hit) if hit is not None else None
 
 
 def extract_file(path_text: str, root: str, src: List[str], need_full: bool = True,
-                 cache_root: Optional[str] = None) -> Tuple[FileFacts, bool]:
-    """(facts, parsed) of one file on disk; `parsed` is False when only its syntax
-    was checked because the prefilter found nothing Celery-related in it."""
+                 cache_root: Optional[str] = None, syntax_check: bool = True) -> Extracted:
+    """The facts of one file on disk.  Without `need_full`, a file the prefilter finds
+    nothing Celery-related in is only syntax-checked (or, without `syntax_check`, not
+    even that: its facts are empty and are not cached)."""
     path = Path(path_text)
     relpath, module, is_package, context = _file_context(path, root, src)
     cache = _cache(cache_root) if cache_root is not None else None
@@ -162,28 +183,31 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
         status: Optional[os.stat_result] = os.stat(path)
         data = path.read_bytes()
     except OSError as exc:
-        return facts_for_source(Source(path, relpath, None, "cannot read: " + _strerror(exc)),
-                                Path(root), src), True
+        return Extracted(facts_for_source(Source(path, relpath, None, "cannot read: " + _strerror(exc)),
+                                          Path(root), src), True, None)
     try:
         text, error, line, col = _decode(data)
     except Exception as exc:  # a misbehaving codec must not stop the run
         text, error, line, col = None, "cannot decode: " + " ".join(str(exc).split()), 1, 1
     if text is None:
-        return facts_for_source(Source(path, relpath, None, error, line, col), Path(root), src), True
+        return Extracted(facts_for_source(Source(path, relpath, None, error, line, col),
+                                          Path(root), src), True, None)
     digest = text_digest(text)
     if cache is not None:
         hit = cache.lookup_text(path, context, digest, need_full)
         if hit is not None:
             cache.store(path, context, status, digest, hit[0], hit[1])  # refresh the stamp
-            return hit
+            return Extracted(*hit)
     if need_full or may_hold_facts(data):
         facts, full = parse_and_extract(text, relpath, module, is_package), True
+    elif not syntax_check:
+        return Extracted(FileFacts(path=relpath, module=module), False, digest)
     else:
         facts = check_syntax(text, relpath, module)
         full = facts.error is not None  # parsing could not tell more
     if cache is not None and facts.internal_error is None:
         cache.store(path, context, status, digest, facts, full)
-    return facts, full
+    return Extracted(facts, full, digest)
 
 
 _CACHES: Dict[str, FactsCache] = {}

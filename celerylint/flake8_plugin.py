@@ -38,17 +38,17 @@ What the plugin does for each file flake8 checks:
   a rule: ``celerylint check`` reports the same failures on stderr with exit code 2.
 
 Editors run flake8 in one long-lived process, so nothing kept in memory outlives a change
-to the file it came from (see the memo section below): other files' facts are keyed by
-their ``os.stat`` stamp, configuration is read again for every check, and the checked
-file's facts come from flake8's text.  When that text is exactly what an earlier check
-read from the same, unchanged file (flake8 checking files rather than an editor
-buffer), the project built from disk is shared by every file of the run, so a
-whole-project ``flake8`` costs one project build per process instead of one per file.
+to the file it came from (see the memo section below).  The project is built from disk
+once per process and configuration, through the runner's prefilter and facts cache
+(``.celerylint_cache``, shared with ``celerylint check``), and kept while no file's
+``os.stat`` stamp changes.  When flake8's text is the text that build read (flake8
+checking files, not an editor buffer: same digest), the file's findings come from that
+build, so a whole-project ``flake8`` costs one project build per process; otherwise the
+project is built again with the buffer in place of the file on disk.
 """
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
 import sys
@@ -63,6 +63,7 @@ from celerylint.files import Source, decode_lines
 
 if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that need them
     from celerylint.config import Config
+    from celerylint.engine import Extracted
     from celerylint.facts import FileFacts
     from celerylint.rule import Finding
 
@@ -132,6 +133,7 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     ``ConfigError`` (a broken ``[tool.celerylint]``) is raised, not returned.
     """
     load_engine()
+    from celerylint.cache import text_digest
     from celerylint.config import load_config
     from celerylint.engine import display_path, project_files
     from celerylint.rule import option_specs
@@ -149,26 +151,21 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     config = dataclasses.replace(config, select=["CEL"], extend_select=[], ignore=[],
                                  extend_ignore=[], per_file_ignores={})
     paths, _, _ = project_files(config, [])
-    context = (os.getcwd(), str(config.root), tuple(config.src))
-    stamps = [_stamp(path, context) for path in paths]
     checked_index = _index_of(checked, paths)
     # The path the runner would read the file by: module names and display paths follow it.
     source_path = paths[checked_index] if checked_index is not None else checked
     relpath = display_path(source_path)
 
-    if checked_index is not None and _same_as_disk(paths[checked_index], stamps[checked_index],
-                                                   text):
+    disk = _project_from_disk(paths, config)
+    digest = text_digest(text)
+    if checked_index is not None and disk.extracted[checked_index].digest == digest:
         # flake8's text is what is on disk (flake8 checking files rather than an editor
         # buffer): every file of this run sees the same project, built once.
-        view = _project_from_disk(paths, stamps, config)
-        return list(view.findings.get(relpath, [])), _failures(view.failures,
-                                                               view.files.get(relpath))
-
-    files = [facts_from_disk(path, stamp, config)
-             for index, (path, stamp) in enumerate(zip(paths, stamps)) if index != checked_index]
-    checked_facts = _facts_through_disk_cache(Source(source_path, relpath, text, None), config)
-    view = _build(files + [checked_facts], config)
-    return list(view.findings.get(relpath, [])), _failures(view.failures, checked_facts)
+        view = disk
+    else:
+        view = _project_with_text(paths, checked_index, Source(source_path, relpath, text, None),
+                                  digest, disk, config)
+    return list(view.findings.get(relpath, [])), _failures(view.failures, view.files.get(relpath))
 
 
 def _index_of(checked: Path, paths: List[Path]) -> Optional[int]:
@@ -185,19 +182,21 @@ class _ProjectFindings:
     findings: Dict[str, List["Finding"]]  # by display path
     failures: List[str]  # rules that crashed
     files: Dict[str, "FileFacts"]
+    extracted: List["Extracted"]  # per project file, as celerylint.engine.collect gives them
 
 
-def _build(files: List["FileFacts"], config: "Config") -> _ProjectFindings:
+def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
     from celerylint.engine import run_rules
     from celerylint.project import Project
 
+    files = [item.facts for item in extracted]
     project = Project(files, config.target_version, config.options)
     findings, rule_failures = run_rules(project, config)
     by_path: Dict[str, List["Finding"]] = {}
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
         by_path.setdefault(finding.path, []).append(finding)
     return _ProjectFindings(by_path, [message for _, message in rule_failures],
-                            {facts.path: facts for facts in files})
+                            {facts.path: facts for facts in files}, extracted)
 
 
 def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[str]:
@@ -244,24 +243,18 @@ def _may_shadow_celery(entry: str, cwd: str) -> bool:
 
 # -- per-process memo ----------------------------------------------------------------
 #
-# Editors run flake8 in one long-lived process, so everything kept here is keyed by what
-# it came from: a file's facts by its path and ``os.stat`` stamp (size, mtime, ctime,
-# inode, device) plus the working directory and the project settings that shape facts;
-# the project built from disk by the configuration and the stamps of every file.  A
-# stamp is taken before the file is read: a change during the read leaves a stamp that
-# no longer matches, so the next check reads the file again.
+# The project built from disk is kept per root, keyed by the configuration and the
+# ``os.stat`` stamp (size, mtime, ctime, inode, device) of every file, plus the working
+# directory and the project settings that shape facts: editors run flake8 in one
+# long-lived process, and any change on disk makes the next check build it again.  A
+# stamp is taken before the file is read, so a change during the read leaves a stamp
+# that no longer matches.  Building goes through the engine (prefilter, facts cache in
+# ``.celerylint_cache``, shared with ``celerylint check``); files the prefilter rejects
+# are not even syntax-checked: flake8 reports E999 itself, and CEL001 of other files is
+# never shown here.
 
 Stamp = Optional[Tuple]
 
-
-@dataclasses.dataclass
-class _DiskFile:
-    stamp: Tuple
-    facts: "FileFacts"
-    digest: Optional[bytes]  # of the decoded text; None when it could not be read
-
-
-_FILES: Dict[str, _DiskFile] = {}
 _PROJECT: Dict[str, Tuple[Tuple, "Config", _ProjectFindings]] = {}  # one entry per root
 
 
@@ -275,78 +268,58 @@ def _stamp(path: Path, context: Tuple) -> Stamp:
             status.st_dev) + context
 
 
-def _digest(text: Optional[str]) -> Optional[bytes]:
-    if text is None:
-        return None
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _project_from_disk(paths: List[Path], config: "Config") -> _ProjectFindings:
+    from celerylint.engine import collect
 
-
-def facts_from_disk(path: Path, stamp: Stamp, config: "Config") -> "FileFacts":
-    """The runner's facts for a file on disk, reused while its stamp is unchanged."""
-    from celerylint.files import read_source
-
-    key = os.path.abspath(path)
-    cached = _FILES.get(key)
-    if stamp is not None and cached is not None and cached.stamp == stamp:
-        return cached.facts
-    source = read_source(Path(path))
-    facts = _facts_through_disk_cache(source, config)
-    if stamp is None:
-        _FILES.pop(key, None)
-    else:
-        _FILES[key] = _DiskFile(stamp, facts, _digest(source.text))
-    return facts
-
-
-def _facts_through_disk_cache(source: Source, config: "Config") -> "FileFacts":
-    """The file's facts from the project's ``.celerylint_cache`` (shared with
-    ``celerylint check``) when an entry was made from the same text, else parsed
-    and stored there."""
-    from celerylint.cache import text_digest
-    from celerylint.engine import _cache, _file_context, facts_for_source
-
-    if source.text is None:
-        return facts_for_source(source, config.root, config.src)
-    cache = _cache(str(config.root))
-    context = _file_context(source.path, str(config.root), config.src)[3]
-    digest = text_digest(source.text)
-    hit = cache.lookup_text(source.path, context, digest, need_full=True)
-    if hit is not None:
-        return hit[0]
-    facts = facts_for_source(source, config.root, config.src)
-    if facts.internal_error is None:
-        # No stat stamp: the file was read before any stat here, so only its text
-        # digest is known to match; the runner's next read adds the stamp.
-        cache.store(source.path, context, None, digest, facts, True)
-    return facts
-
-
-def _same_as_disk(path: Path, stamp: Stamp, text: str) -> bool:
-    """True when ``text`` is what an earlier check read from ``path``, still unchanged.
-
-    The checked file is never read for this: its disk text is known only if another
-    file's check read it.
-    """
-    cached = _FILES.get(os.path.abspath(path))
-    return (stamp is not None and cached is not None and cached.stamp == stamp
-            and cached.digest is not None and cached.digest == _digest(text))
-
-
-def _project_from_disk(paths: List[Path], stamps: List[Stamp], config: "Config"
-                       ) -> _ProjectFindings:
+    context = (os.getcwd(), str(config.root), tuple(config.src))
+    stamps = [_stamp(path, context) for path in paths]
     key = tuple(zip((os.path.abspath(p) for p in paths), stamps))
     root = str(config.root)
     cached = _PROJECT.get(root)
     if cached is not None and None not in stamps and cached[0] == key and cached[1] == config:
         return cached[2]
-    view = _build([facts_from_disk(path, stamp, config) for path, stamp in zip(paths, stamps)],
-                  config)
+    view = _build(collect(paths, config, jobs=1, use_cache=True, syntax_check=False), config)
     _PROJECT[root] = (key, config, view)
     return view
 
 
+def _project_with_text(paths: List[Path], index: Optional[int], source: Source, digest: str,
+                       disk: _ProjectFindings, config: "Config") -> _ProjectFindings:
+    """The project with ``source`` (an editor buffer, stdin) in place of its file on disk.
+
+    Every other file keeps what the disk build extracted; the buffer is parsed in full
+    (the prefilter only decides what may be skipped, so parsing more never changes a
+    finding), and files it newly points to are parsed as ``celerylint check`` would."""
+    from celerylint.engine import Extracted, collect
+
+    known = dict(enumerate(disk.extracted))
+    all_paths = list(paths)
+    if index is None:  # not among the project's files (stdin, an excluded file)
+        index = len(all_paths)
+        all_paths.append(source.path)
+    known[index] = Extracted(_facts_through_disk_cache(source, digest, config), True, digest)
+    return _build(collect(all_paths, config, jobs=1, use_cache=True, syntax_check=False,
+                          known=known), config)
+
+
+def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> "FileFacts":
+    """The buffer's facts from the project's ``.celerylint_cache`` when an entry was made
+    from the same text, else parsed and stored there."""
+    from celerylint.engine import _cache, _file_context, facts_for_source
+
+    cache = _cache(str(config.root))
+    context = _file_context(source.path, str(config.root), config.src)[3]
+    hit = cache.lookup_text(source.path, context, digest, need_full=True)
+    if hit is not None:
+        return hit[0]
+    facts = facts_for_source(source, config.root, config.src)
+    if facts.internal_error is None:
+        # No stat stamp: only the text digest is known to match the entry.
+        cache.store(source.path, context, None, digest, facts, True)
+    return facts
+
+
 def clear_memo() -> None:
-    _FILES.clear()
     _PROJECT.clear()
 
 

@@ -72,12 +72,13 @@ def test_recently_modified_files_are_checked_by_content(tmp_path):
     facts = FileFacts(path="a.py", module="a")
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
     assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
-    assert cache.lookup_text(path, "ctx", text_digest("x = 1\n"), True) == (facts, True)
+    assert cache.lookup_text(path, "ctx", text_digest("x = 1\n"), True) == (
+        facts, True, text_digest("x = 1\n"))
     assert cache.lookup_text(path, "ctx", text_digest("x = 2\n"), True) is None
 
     os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
-    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (facts, True)
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (facts, True, text_digest("x = 1\n"))
     assert cache.lookup_stat(path, "other ctx", path.stat(), True) is None
 
 

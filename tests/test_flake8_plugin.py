@@ -241,6 +241,34 @@ def test_long_lived_process_sees_changes_on_disk(proj, monkeypatch, capsys):
     capsys.readouterr()
 
 
+def test_whole_project_run_parses_only_what_the_runner_parses(proj, monkeypatch, capsys):
+    """flake8 checking every file builds the project once, through the runner's prefilter:
+    files without Celery facts are neither parsed nor syntax-checked (flake8 has E999)."""
+    import celerylint.engine as engine
+    from flake8.api import legacy
+    from flake8.main.options import JobsArgument
+
+    for number in range(3):
+        (proj / f"proj/helpers{number}.py").write_text(f"def helper{number}(x):\n    return x\n",
+                                                       encoding="utf-8")
+    monkeypatch.chdir(proj)
+    clear_memo()
+    parsed, checked = [], []
+    real_parse, real_check = engine.parse_and_extract, engine.check_syntax
+    monkeypatch.setattr(engine, "parse_and_extract",
+                        lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest))
+    monkeypatch.setattr(engine, "check_syntax",
+                        lambda text, path, *rest: checked.append(path) or real_check(text, path, *rest))
+    style = legacy.get_style_guide(select=["CEL"], jobs=JobsArgument("1"))
+    report = style.check_files(["."])
+    assert report.total_errors > 0
+    assert checked == []
+    assert sorted(set(parsed)) == sorted(parsed)  # each file parsed once for the whole run
+    assert not any("helpers" in path for path in parsed)
+    assert "proj/tasks.py" in parsed
+    capsys.readouterr()
+
+
 def test_plugin_contains_internal_failures(monkeypatch):
     import celerylint.flake8_plugin as plugin
 

@@ -216,16 +216,16 @@ def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):
 
 def test_files_without_celery_are_not_parsed(tmp_path):
     (tmp_path / "plain.py").write_text("import os\nX = os.sep\n", encoding="utf-8")
-    facts, parsed = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False)
+    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False)
     assert not parsed and facts.imports == [] and facts.error is None
-    facts, parsed = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True)
+    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True)
     assert parsed and facts.imports
 
 
 def test_syntax_errors_are_reported_without_parsing(tmp_path):
     (tmp_path / "bad.py").write_text("def f(:\n    pass  # noqa: CEL104\n", encoding="utf-8")
-    facts, parsed = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=False)
-    full, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=True)
+    facts, parsed, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=False)
+    full, _, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=True)
     assert (facts.error, facts.error_loc, facts.noqa) == (full.error, full.error_loc, full.noqa)
 
 
