@@ -7,11 +7,12 @@ provider); anything that needs other files is left for the project view.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
                               FileFacts, FunctionFact, ImportFact, Loc, SettingAssign,
@@ -42,9 +43,63 @@ OTHER_TASK_LIBRARIES = {"huey", "dramatiq", "rq", "taskiq", "arq", "procrastinat
                         "dask", "prefect", "ray"}
 
 
-def _loc(positions, node: cst.CSTNode) -> Loc:
-    rng = positions[node]
-    return Loc(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+Span = Tuple[int, int, int, int]  # line, column, end line, end column; columns 0-based
+
+
+class _SyntacticSpan:
+    """``record_syntactic_position`` of libcst's PositionProvider, as a plain context manager."""
+    __slots__ = ("state", "node", "start_node", "end_node", "start")
+
+    def __init__(self, state, node, start_node, end_node):
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = (self.state.line, self.state.column)
+
+    def __exit__(self, *exc_info) -> bool:
+        spans = self.state.provider
+        start = spans[id(self.start_node)][:2] if self.start_node is not None else self.start
+        end = (spans[id(self.end_node)][2:] if self.end_node is not None
+               else (self.state.line, self.state.column))
+        spans[id(self.node)] = start + end
+        return False
+
+
+class _PositionState(PositionProvidingCodegenState):
+    """libcst's PositionProvider codegen pass, with its bookkeeping made cheap: spans are
+    tuples in a dict keyed by node id, and tokens without a line break skip the regex."""
+    __slots__ = ()
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        if "\n" in value or "\r" in value:
+            self._update_position(value)
+        else:
+            self.column += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._stack.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._stack.pop()
+        if id(node) not in self.provider:  # a syntactic span is already recorded
+            self.provider[id(node)] = start + (self.line, self.column)
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        return _SyntacticSpan(self, node, start_node, end_node)
+
+
+def node_spans(module: cst.Module) -> Dict[int, Span]:
+    """``id(node) -> span`` of every node, exactly as libcst's PositionProvider gives them."""
+    spans: Dict[int, Span] = {}
+    module._codegen(_PositionState(default_indent=module.default_indent,
+                                   default_newline=module.default_newline, provider=spans))
+    return spans
+
+
+def _loc(positions: Dict[int, Span], node: cst.CSTNode) -> Loc:
+    line, col, end_line, end_col = positions[id(node)]
+    return Loc(line, col + 1, end_line, end_col + 1)
 
 
 def _string(node: cst.CSTNode) -> Optional[str]:
@@ -205,10 +260,8 @@ class Extractor(cst.CSTVisitor):
                 self.constants.pop(name, None)
 
     def _line(self, node: cst.CSTNode) -> int:
-        try:
-            return self.positions[node].start.line
-        except KeyError:
-            return 0
+        span = self.positions.get(id(node))
+        return span[0] if span is not None else 0
 
     def _add_import(self, fact: ImportFact) -> None:
         self.facts.imports.append(fact)
@@ -1050,9 +1103,101 @@ class Extractor(cst.CSTVisitor):
                            options, task_name)
 
 
+# -- traversal ----------------------------------------------------------------
+# libcst's own traversal rebuilds every node of the tree as it goes; `walk` calls the
+# same visit_/leave_ methods in the same order and rebuilds nothing.
+
+# Nodes that hold only whitespace and punctuation: nothing the Extractor visits.
+LEAF_NODES = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace,
+              cst.Newline, cst.Comment, cst.Comma, cst.Semicolon, cst.Colon, cst.Dot,
+              cst.AssignEqual, cst.ImportStar, cst.BaseBinaryOp, cst.BaseBooleanOp,
+              cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.LeftParen, cst.RightParen,
+              cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace,
+              cst.RightCurlyBrace)
+# node class -> (fields in libcst's visiting order, fields it skipped because they were None)
+_VISIT_ORDER: Dict[type, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.fields: List[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
+
+
+def _visit_order(node: cst.CSTNode) -> Tuple[str, ...]:
+    """The fields of node in the order libcst's visitors see them, learned from libcst
+    itself: once per class, again when a field it skipped as None has a value here
+    (``format_spec`` of an f-string expression)."""
+    learned = _VISIT_ORDER.get(type(node))
+    if learned is None or any(getattr(node, name) is not None for name in learned[1]):
+        recorder = _FieldRecorder()
+        node._visit_and_replace_children(recorder)
+        skipped = tuple(f.name for f in dataclasses.fields(node)
+                        if f.name not in recorder.fields and getattr(node, f.name) is None)
+        learned = _VISIT_ORDER[type(node)] = (tuple(recorder.fields), skipped)
+    return learned[0]
+
+
+SKIP, VISIT, SEQUENCE = 1, 2, 3
+_CHILD_KIND: Dict[type, int] = {}
+
+
+def _child_kind(value) -> int:
+    """SKIP, VISIT or SEQUENCE for a field's value, by its type."""
+    kind = _CHILD_KIND.get(type(value))
+    if kind is None:
+        if isinstance(value, cst.CSTNode):
+            kind = SKIP if isinstance(value, LEAF_NODES) else VISIT
+        else:
+            kind = SEQUENCE if isinstance(value, (tuple, list)) else SKIP
+        _CHILD_KIND[type(value)] = kind
+    return kind
+
+
+def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``root.visit(visitor)`` for a visitor with plain visit_/leave_ methods (no
+    ``*_attr`` methods, nothing visited inside LEAF_NODES), without rebuilding the tree."""
+    plans: Dict[type, tuple] = {}
+    kinds = _CHILD_KIND
+
+    def method(name: str):
+        """The visitor's own method, None for CSTVisitor's do-nothing default."""
+        own = getattr(type(visitor), name, None)
+        return None if own is getattr(cst.CSTVisitor, name, None) else getattr(visitor, name)
+
+    def plan(node: cst.CSTNode) -> tuple:
+        name = type(node).__name__
+        _visit_order(node)
+        plans[type(node)] = found = (method("visit_" + name), method("leave_" + name),
+                                     _VISIT_ORDER[type(node)])
+        return found
+
+    def visit(node: cst.CSTNode) -> None:
+        on_visit, on_leave, (fields, skipped) = plans.get(type(node)) or plan(node)
+        if on_visit is None or on_visit(node) is not False:
+            for name in _visit_order(node) if skipped else fields:
+                child = getattr(node, name)
+                kind = kinds.get(type(child)) or _child_kind(child)
+                if kind == VISIT:
+                    visit(child)
+                elif kind == SEQUENCE:
+                    for item in child:
+                        if (kinds.get(type(item)) or _child_kind(item)) == VISIT:
+                            visit(item)
+        if on_leave is not None:
+            on_leave(node)
+
+    visit(root)
+    visit = None  # noqa: F841 (the closure refers to itself: free it now, not at a gc)
+
+
 def extract(module: cst.Module, path: str, module_name: str, is_package: bool) -> FileFacts:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    extractor = Extractor(wrapper.module, positions, path, module_name, is_package)
-    wrapper.module.visit(extractor)
+    extractor = Extractor(module, node_spans(module), path, module_name, is_package)
+    walk(module, extractor)
+    extractor.evaluator = None  # it refers back to the extractor: free the tree now, not at a gc
     return extractor.facts
