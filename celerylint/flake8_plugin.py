@@ -55,7 +55,7 @@ import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from celerylint import __version__
 from celerylint.config import ConfigError
@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that n
     from celerylint.facts import FileFacts
     from celerylint.rule import Finding
 
+T = TypeVar("T")
 INTERNAL_ERROR_CODE = "CEL000"
 MAX_REASON_LENGTH = 300
 
@@ -106,6 +107,11 @@ class CeleryLintPlugin:
     name = "celerylint"
     version = __version__
 
+    @classmethod
+    def parse_options(cls, *_: object) -> None:
+        """flake8 calls this once per run in every process (workers included)."""
+        _RUN[0] += 1
+
     def __init__(self, tree: object, filename: str, lines: Sequence[str]):
         self.filename = filename
         self.lines = lines
@@ -134,24 +140,11 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     """
     load_engine()
     from celerylint.cache import text_digest
-    from celerylint.config import load_config
-    from celerylint.engine import display_path, project_files
-    from celerylint.rule import option_specs
+    from celerylint.engine import display_path
 
     checked = Path(os.path.realpath(filename))
-    config = load_config(checked.parent, None, option_specs())
-    if config.config_file is None:
-        # No pyproject.toml above the file: the runner's root is the current directory,
-        # which flake8 and editors usually run from (module names and dependency files
-        # such as requirements.txt are read from the root).
-        cwd = Path(os.getcwd()).resolve()
-        if cwd in checked.parents:
-            config = load_config(cwd, None, option_specs())
-    # flake8 decides what is selected, ignored and excluded: run every rule.
-    config = dataclasses.replace(config, select=["CEL"], extend_select=[], ignore=[],
-                                 extend_ignore=[], per_file_ignores={})
-    paths, _, _ = project_files(config, [])
-    checked_index = _index_of(checked, paths)
+    config, paths, index = _files_of_run(checked)
+    checked_index = _index_of(checked, paths, index)
     # The path the runner would read the file by: module names and display paths follow it.
     source_path = paths[checked_index] if checked_index is not None else checked
     relpath = display_path(source_path)
@@ -168,12 +161,61 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     return list(view.findings.get(relpath, [])), _failures(view.failures, view.files.get(relpath))
 
 
-def _index_of(checked: Path, paths: List[Path]) -> Optional[int]:
+def _files_of_run(checked: Path) -> Tuple["Config", List[Path], Dict[str, int]]:
+    """(configuration, project files, index by absolute path) for the checked file.
+
+    Within one flake8 run (see ``_RUN``) the configuration is read once per directory
+    and the files once per project: a snapshot taken when the run first needs it, as
+    ``celerylint check`` takes one.  Outside a run (the plugin driven directly) both
+    are read for every check."""
+    from celerylint.engine import project_files
+
+    config = _remembered(("config", str(checked.parent), os.getcwd()), lambda: _config_for(checked))
+    remembered = _remembered(("files", str(config.root), os.getcwd()),
+                             lambda: (config, *_indexed(project_files(config, [])[0])))
+    if remembered[0] != config:  # another configuration for the same root: do not mix
+        remembered = (config, *_indexed(project_files(config, [])[0]))
+    return remembered
+
+
+def _config_for(checked: Path) -> "Config":
+    from celerylint.config import load_config
+    from celerylint.rule import option_specs
+
+    config = load_config(checked.parent, None, option_specs())
+    if config.config_file is None:
+        # No pyproject.toml above the file: the runner's root is the current directory,
+        # which flake8 and editors usually run from (module names and dependency files
+        # such as requirements.txt are read from the root).
+        cwd = Path(os.getcwd()).resolve()
+        if cwd in checked.parents:
+            config = load_config(cwd, None, option_specs())
+    # flake8 decides what is selected, ignored and excluded: run every rule.
+    return dataclasses.replace(config, select=["CEL"], extend_select=[], ignore=[],
+                               extend_ignore=[], per_file_ignores={})
+
+
+def _indexed(paths: List[Path]) -> Tuple[List[Path], Dict[str, int]]:
+    return paths, {os.path.abspath(path): i for i, path in enumerate(paths)}
+
+
+def _remembered(key: Tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept for the rest of the current flake8 run."""
+    if _RUN[0] and (_RUN[0],) + key in _RUN_MEMO:
+        return _RUN_MEMO[(_RUN[0],) + key]
+    value = compute()
+    if _RUN[0]:
+        if any(entry[0] != _RUN[0] for entry in _RUN_MEMO):
+            _RUN_MEMO.clear()
+        _RUN_MEMO[(_RUN[0],) + key] = value
+    return value
+
+
+def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Optional[int]:
     """Where the checked file (a resolved path) is among the discovered ones."""
-    absolute = [os.path.abspath(path) for path in paths]
-    if str(checked) in absolute:
-        return absolute.index(str(checked))
-    return next((i for i, path in enumerate(absolute) if os.path.realpath(path) == str(checked)),
+    if str(checked) in index:
+        return index[str(checked)]
+    return next((i for i, path in enumerate(paths) if os.path.realpath(path) == str(checked)),
                 None)
 
 
@@ -183,6 +225,7 @@ class _ProjectFindings:
     failures: List[str]  # rules that crashed
     files: Dict[str, "FileFacts"]
     extracted: List["Extracted"]  # per project file, as celerylint.engine.collect gives them
+    config: "Config"
 
 
 def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
@@ -196,7 +239,7 @@ def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
         by_path.setdefault(finding.path, []).append(finding)
     return _ProjectFindings(by_path, [message for _, message in rule_failures],
-                            {facts.path: facts for facts in files}, extracted)
+                            {facts.path: facts for facts in files}, extracted, config)
 
 
 def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[str]:
@@ -255,6 +298,12 @@ def _may_shadow_celery(entry: str, cwd: str) -> bool:
 
 Stamp = Optional[Tuple]
 
+# flake8 runs counted through ``CeleryLintPlugin.parse_options``; within one run the
+# configuration, the file list and the project from disk are read once (0: no run seen,
+# read for every check).
+_RUN = [0]
+_RUN_MEMO: Dict[Tuple, Any] = {}
+
 _PROJECT: Dict[str, Tuple[Tuple, "Config", _ProjectFindings]] = {}  # one entry per root
 
 
@@ -269,6 +318,14 @@ def _stamp(path: Path, context: Tuple) -> Stamp:
 
 
 def _project_from_disk(paths: List[Path], config: "Config") -> _ProjectFindings:
+    """The project built from disk: within a flake8 run, once; across runs (an editor's
+    long-lived process), again whenever a file's stat stamp changed."""
+    view = _remembered(("project", str(config.root), os.getcwd()),
+                       lambda: _fresh_project(paths, config))
+    return view if view.config == config else _fresh_project(paths, config)
+
+
+def _fresh_project(paths: List[Path], config: "Config") -> _ProjectFindings:
     from celerylint.engine import collect
 
     context = (os.getcwd(), str(config.root), tuple(config.src))
@@ -321,6 +378,7 @@ def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> 
 
 def clear_memo() -> None:
     _PROJECT.clear()
+    _RUN_MEMO.clear()
 
 
 # -- messages -------------------------------------------------------------------------

@@ -259,9 +259,14 @@ def test_whole_project_run_parses_only_what_the_runner_parses(proj, monkeypatch,
                         lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest))
     monkeypatch.setattr(engine, "check_syntax",
                         lambda text, path, *rest: checked.append(path) or real_check(text, path, *rest))
+    walks = []
+    real_walk = engine.project_files
+    monkeypatch.setattr(engine, "project_files",
+                        lambda config, paths: walks.append(1) or real_walk(config, paths))
     style = legacy.get_style_guide(select=["CEL"], jobs=JobsArgument("1"))
     report = style.check_files(["."])
     assert report.total_errors > 0
+    assert len(walks) == 1  # the project's files are listed once per run, not once per file
     assert checked == []
     assert sorted(set(parsed)) == sorted(parsed)  # each file parsed once for the whole run
     assert not any("helpers" in path for path in parsed)
