@@ -208,9 +208,11 @@ def _parse_and_extract(text: str, path: str, module: str, is_package: bool) -> F
         refused = _cpython_refusal(text)
         if refused is not None:
             return refused
-    import libcst as cst  # only files that must be parsed pay for importing libcst
+    with warnings.catch_warnings():  # libcst 1.1 warns on import (mypy_extensions.TypedDict):
+        warnings.simplefilter("ignore")  # under PYTHONWARNINGS=error that would be a crash
+        import libcst as cst  # only files that must be parsed pay for importing libcst
 
-    from celerylint.extract import extract
+        from celerylint.extract import extract
 
     def work() -> FileFacts:
         tree = cst.parse_module(text)
