@@ -494,21 +494,17 @@ class Extractor(cst.CSTVisitor):
                 key=node.target.value, value=Value.unknown(short_source(self.module_node, node)),
                 loc=self.loc(node.target), kind="module"))
 
-    def visit_If(self, node: cst.If) -> None:
+    def _enter_conditional(self, node: cst.CSTNode) -> None:
+        """Module-level code under an `if` or an `except` runs only sometimes."""
         if not self.functions:
             self.conditional += 1
 
-    def leave_If(self, original_node: cst.If) -> None:
+    def _leave_conditional(self, original_node: cst.CSTNode) -> None:
         if not self.functions:
             self.conditional -= 1
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if not self.functions:
-            self.conditional += 1
-
-    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        if not self.functions:
-            self.conditional -= 1
+    visit_If = visit_ExceptHandler = _enter_conditional
+    leave_If = leave_ExceptHandler = _leave_conditional
 
     def visit_With(self, node: cst.With) -> None:
         state = self._current()
