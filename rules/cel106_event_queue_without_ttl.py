@@ -4,7 +4,7 @@ from typing import Iterator, Optional, Tuple
 
 from celerylint.brokers import broker_kind
 from celerylint.project import AppView, Project, ResolvedSetting
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import NEW_TO_OLD
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
 
@@ -102,12 +102,8 @@ class EventQueueWithoutTtlRule(Rule):
     severity = "warning"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for app in project.apps:
-            finding = self._check_app(project, app)
-            if finding is not None and (finding.path, finding.line, finding.column) not in seen:
-                seen.add((finding.path, finding.line, finding.column))
-                yield finding
+        findings = (self._check_app(project, app) for app in project.apps)
+        return first_per_location(finding for finding in findings if finding is not None)
 
     def _check_app(self, project: Project, app: AppView) -> Optional[Finding]:
         switch = _events_switch(app)

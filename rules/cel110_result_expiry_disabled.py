@@ -4,7 +4,7 @@ from typing import Iterator, Optional
 
 from celerylint.brokers import backend_scheme, seconds
 from celerylint.project import AppView, Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 
 # Result backends that keep every result as a key in memory until it expires.
 REDIS_BACKENDS = frozenset({"redis", "rediss", "sentinel"})
@@ -73,12 +73,8 @@ class ResultExpiryDisabled(Rule):
     severity = "warning"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        seen = set()
-        for app in project.apps:
-            finding = self._check_app(app)
-            if finding is not None and (finding.path, finding.line, finding.column) not in seen:
-                seen.add((finding.path, finding.line, finding.column))
-                yield finding
+        findings = (self._check_app(app) for app in project.apps)
+        return first_per_location(finding for finding in findings if finding is not None)
 
     def _check_app(self, app: AppView) -> Optional[Finding]:
         expires = app.get("result_expires")

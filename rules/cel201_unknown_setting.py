@@ -5,7 +5,7 @@ from typing import Iterator, List, Optional, Set
 
 from celerylint.config import OptionSpec
 from celerylint.project import AppView, IgnoredKey, Project
-from celerylint.rule import Finding, Rule
+from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import NEW_TO_OLD, addon_key, meaning, namespace_prefix, spelled_for
 from celerylint.versions import added_after, removed_in, removed_setting, setting_keys
 
@@ -90,14 +90,9 @@ class UnknownSettingRule(Rule):
     def check(self, project: Project) -> Iterator[Finding]:
         reads: Set[str] = {name for f in project.files.values() for name in f.setting_reads}
         known = set(self.option("known-settings"))
-        seen = set()
-        for app in project.apps:
-            for key in app.ignored:
-                finding = self._check_key(project, app, key, reads, known)
-                where = (key.path, key.assign.loc.line, key.assign.loc.col)
-                if finding is not None and where not in seen:
-                    seen.add(where)
-                    yield finding
+        findings = (self._check_key(project, app, key, reads, known)
+                    for app in project.apps for key in app.ignored)
+        return first_per_location(finding for finding in findings if finding is not None)
 
     def _check_key(self, project: Project, app: AppView, ignored: IgnoredKey, reads: Set[str],
                    known: Set[str]) -> Optional[Finding]:
