@@ -30,7 +30,8 @@ What the plugin does for each file flake8 checks:
 - Syntax errors: flake8 reports E999 for a file Python cannot parse and runs no plugin
   on it, so CEL001 never appears under flake8 (keep E999 selected: ``--select CEL``
   alone shows nothing for such a file).  CEL001 for a file Python accepts but libcst
-  refuses is still reported, unless the file mentions nothing Celery-related.
+  refuses is still reported when the file is parsed, that is when the prefilter keeps
+  it or a parsed file points to it (or it is an editor buffer that mentions Celery).
 - ``CEL000 celerylint could not check this file: <reason>``: an exception escaping a
   plugin aborts the whole flake8 run, so every failure (a broken ``[tool.celerylint]``
   table, a crash of the linter on this file, a failing rule) becomes this single
@@ -174,11 +175,10 @@ def _files_of_run(checked: Path) -> Tuple["Config", List[Path], Dict[str, int]]:
     from celerylint.engine import project_files
 
     config = _config_for(checked)
-    remembered = _remembered(("files", str(config.root), os.getcwd()),
-                             lambda: (config, *_indexed(project_files(config, [])[0])))
-    if remembered[0] != config:  # another configuration for the same root: do not mix
-        remembered = (config, *_indexed(project_files(config, [])[0]))
-    return remembered
+    # Within a run a root has one configuration (_config_for reads it once per root).
+    paths, index = _remembered(("files", str(config.root), os.getcwd()),
+                               lambda: _indexed(project_files(config, [])[0]))
+    return config, paths, index
 
 
 def _config_for(checked: Path) -> "Config":
@@ -239,7 +239,6 @@ class _ProjectFindings:
     failures: List[str]  # rules that crashed
     files: Dict[str, "FileFacts"]
     extracted: List["Extracted"]  # per project file, as celerylint.engine.collect gives them
-    config: "Config"
 
 
 def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
@@ -253,7 +252,7 @@ def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
         by_path.setdefault(finding.path, []).append(finding)
     return _ProjectFindings(by_path, [message for _, message in rule_failures],
-                            {facts.path: facts for facts in files}, extracted, config)
+                            {facts.path: facts for facts in files}, extracted)
 
 
 def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[str]:
@@ -334,9 +333,8 @@ def _stamp(path: Path, context: Tuple) -> Stamp:
 def _project_from_disk(paths: List[Path], config: "Config") -> _ProjectFindings:
     """The project built from disk: within a flake8 run, once; across runs (an editor's
     long-lived process), again whenever a file's stat stamp changed."""
-    view = _remembered(("project", str(config.root), os.getcwd()),
+    return _remembered(("project", str(config.root), os.getcwd()),
                        lambda: _fresh_project(paths, config))
-    return view if view.config == config else _fresh_project(paths, config)
 
 
 def _fresh_project(paths: List[Path], config: "Config") -> _ProjectFindings:
