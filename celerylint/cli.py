@@ -109,7 +109,10 @@ def _check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"celerylint: {path}: {reason}\n")
     for path, message in result.internal_errors:
         sys.stderr.write(f"celerylint: internal error on {path}: {message}\n")
-    if result.internal_errors or result.unreadable:
+    for path, reason in result.incomplete:
+        sys.stderr.write(f"celerylint: {path}: cannot analyse ({reason}); "
+                         f"findings that depend on it may be missing\n")
+    if result.internal_errors or result.unreadable or result.incomplete:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS

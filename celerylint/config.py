@@ -72,6 +72,8 @@ class Config:
     target_version_source: str = "default"
     src: List[str] = field(default_factory=lambda: ["."])
     options: Dict[str, Any] = field(default_factory=dict)
+    # the lowest Python the project supports (requires-python), None when it says none
+    python_version: Optional[Version] = None
 
     def is_selected(self, code: str) -> bool:
         """flake8's rule: the longest matching prefix wins; on a tie, ignore wins."""
@@ -169,6 +171,7 @@ def load_config(
 
     default_src = ["."] + (["src"] if (root / "src").is_dir() else [])
     return Config(
+        python_version=detect_python_version(root),
         root=root,
         config_file=config_file,
         select=merged.get("select", ["CEL"]),
@@ -492,3 +495,40 @@ def _versions_from_setup_cfg(path: Path) -> Iterator[Optional[Version]]:
         # no package, so splitting on it never loses a celery requirement.
         for requirement in re.split(r"[\n;]", value):
             yield _requirement_version(requirement)
+
+
+def detect_python_version(root: Path) -> Optional[Version]:
+    """The lowest Python (major, minor) the project says it supports: ``requires-python``
+    in pyproject.toml, Poetry's ``python`` dependency, or setup.cfg's ``python_requires``;
+    None when none of them sets a lower bound.  Malformed files are skipped."""
+    root = Path(root)
+    readers: List[Tuple[Path, Callable[[Path], Optional[str]]]] = [
+        (root / "pyproject.toml", _python_from_pyproject),
+        (root / "setup.cfg", _python_from_setup_cfg)]
+    for path, read in readers:
+        try:
+            if not path.is_file():
+                continue
+            specifier = read(path)
+        except (OSError, ValueError, configparser.Error, RecursionError):
+            continue
+        if specifier:
+            version = _lowest_allowed_version(specifier)
+            if version is not None:
+                return version
+    return None
+
+
+def _python_from_pyproject(path: Path) -> Optional[str]:
+    data = _load_toml(path)
+    requires = _table(data, "project").get("requires-python")
+    if isinstance(requires, str):
+        return requires
+    python = _table(data, "tool", "poetry", "dependencies").get("python")
+    return python if isinstance(python, str) else None
+
+
+def _python_from_setup_cfg(path: Path) -> Optional[str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(path.read_text(encoding="utf-8", errors="replace"), source=str(path))
+    return parser.get("options", "python_requires", fallback=None)

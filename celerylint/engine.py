@@ -1,6 +1,7 @@
 """One road for every entry point: read -> facts -> project view -> rules -> filter."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from celerylint.config import Config
 from celerylint.facts import FileFacts, Loc
 from celerylint.cache import FactsCache, context_key, text_digest
 from celerylint.files import Source, _decode, _display_path, _strerror, discover, read_source
-from celerylint.parse import check_syntax, parse_and_extract
+from celerylint.parse import parse_and_extract
 from celerylint.prefilter import (Skipped, files_to_parse, may_hold_facts, referenced_names,
                                   skipped_to_parse)
 from celerylint.project import Project
@@ -24,6 +25,9 @@ class RunResult:
     findings: List[Finding] = field(default_factory=list)
     internal_errors: List[Tuple[str, str]] = field(default_factory=list)
     unreadable: List[Tuple[str, str]] = field(default_factory=list)
+    # files outside the paths asked for that could not be analysed: findings that depend
+    # on them may be missing (path, reason)
+    incomplete: List[Tuple[str, str]] = field(default_factory=list)
     files_checked: int = 0
 
 
@@ -95,11 +99,14 @@ def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilte
 
 
 def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
-            use_cache: bool = False, syntax_check: bool = True,
-            known: Optional[Dict[int, Extracted]] = None) -> List[Extracted]:
+            use_cache: bool = False, known: Optional[Dict[int, Extracted]] = None
+            ) -> List[Extracted]:
     """:func:`collect_facts` with the digests, for the flake8 plugin: `known` holds what
-    is already at hand (another process's facts, an editor buffer's); files the scan
-    rejects are not even syntax-checked when `syntax_check` is False."""
+    is already at hand (another process's facts, an editor buffer's).
+
+    Without `prefilter` every file is parsed, and the files the prefilter would not have
+    parsed lose what only parsing tells (syntax errors, constructs of newer Pythons), so
+    that the findings are the same either way."""
     root, src = str(config.root), list(config.src)
     cache_root = root if use_cache else None
     names_of = [module_name(path, config.root, src) for path in paths]
@@ -112,28 +119,66 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
     todo, need_full = [i for i in range(len(paths)) if i not in results], not prefilter
     while True:
         extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root,
-                                  jobs, syntax_check)
+                                  jobs)
         for index, item in zip(todo, extracted):
             results[index] = item
             if item.full:
                 parsed[index] = item.facts
         if not prefilter:
             break
-        names: set = set()
-        for file_facts in parsed.values():
-            names.update(referenced_names(file_facts))
-        skipped = [i for i in results if i not in parsed]
-        todo = sorted(files_to_parse(names, modules, parsed)
-                      | skipped_to_parse(paths, names_of, skipped, parsed, summaries))
+        todo = sorted(_followed(paths, names_of, modules, parsed, results, summaries))
         need_full = True
         if not todo:
             break
+    if not prefilter:
+        needed = _needed(paths, names_of, modules, results)
+        for index, item in results.items():
+            if index not in needed:
+                results[index] = Extracted(_unparsed(item.facts), False, item.digest)
     return [results[i] for i in range(len(paths))]
 
 
+def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
+              modules: Dict[str, List[int]], parsed: Dict[int, FileFacts],
+              results: Dict[int, Extracted], summaries: Dict[int, Optional[Skipped]]) -> set:
+    """Files not parsed yet that the parsed ones point to, or that point back at them."""
+    names: set = set()
+    for file_facts in parsed.values():
+        names.update(referenced_names(file_facts))
+    skipped = [i for i in results if i not in parsed]
+    return (files_to_parse(names, modules, parsed)
+            | skipped_to_parse(paths, names_of, skipped, parsed, summaries))
+
+
+def _needed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
+            modules: Dict[str, List[int]], results: Dict[int, Extracted]) -> set:
+    """The files the prefilter would have parsed: those its scan accepts (or cannot
+    read), then those reached by following, given every file's full facts."""
+    needed = set()
+    for index in results:
+        try:
+            data = Path(paths[index]).read_bytes()
+        except OSError:
+            needed.add(index)
+            continue
+        if may_hold_facts(data):
+            needed.add(index)
+    summaries: Dict[int, Optional[Skipped]] = {}
+    while True:
+        parsed = {i: results[i].facts for i in needed}
+        more = _followed(paths, names_of, modules, parsed, results, summaries) - needed
+        if not more:
+            return needed
+        needed |= more
+
+
+def _unparsed(facts: FileFacts) -> FileFacts:
+    """The facts of a file as the prefilter leaves them when it does not parse it."""
+    return dataclasses.replace(facts, error=None, error_loc=None, error_kind="", syntax=[])
+
+
 def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
-                  cache_root: Optional[str], jobs: int, syntax_check: bool = True
-                  ) -> List[Extracted]:
+                  cache_root: Optional[str], jobs: int) -> List[Extracted]:
     results: List[Optional[Extracted]] = [None] * len(paths)
     if cache_root is not None:
         for index, path in enumerate(paths):
@@ -142,11 +187,11 @@ def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
     args = [paths[i] for i in missing]
     count = len(args)
     if jobs <= 1 or count < POOL_THRESHOLD:
-        fresh = [extract_file(p, root, src, need_full, cache_root, syntax_check) for p in args]
+        fresh = [extract_file(p, root, src, need_full, cache_root) for p in args]
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
             fresh = list(pool.map(extract_file, args, [root] * count, [src] * count,
-                                  [need_full] * count, [cache_root] * count, [syntax_check] * count,
+                                  [need_full] * count, [cache_root] * count,
                                   chunksize=max(1, count // (jobs * 8))))
     for index, result in zip(missing, fresh):
         results[index] = result
@@ -172,24 +217,28 @@ def _cached_by_stat(path_text: str, root: str, src: List[str], need_full: bool,
 
 
 def extract_file(path_text: str, root: str, src: List[str], need_full: bool = True,
-                 cache_root: Optional[str] = None, syntax_check: bool = True) -> Extracted:
-    """The facts of one file on disk.  Without `need_full`, a file the prefilter finds
-    nothing Celery-related in is only syntax-checked (or, without `syntax_check`, not
-    even that: its facts are empty and are not cached)."""
+                 cache_root: Optional[str] = None) -> Extracted:
+    """The facts of one file on disk.  Without `need_full`, a file in which the prefilter
+    finds nothing Celery-related is not parsed at all (its facts are empty, ``full`` is
+    False): whether it is valid Python is not celerylint's business (flake8's E999 and
+    ruff say so)."""
     path = Path(path_text)
     relpath, module, is_package, context = _file_context(path, root, src)
     cache = _cache(cache_root) if cache_root is not None else None
     try:
         status: Optional[os.stat_result] = os.stat(path)
         data = path.read_bytes()
-    except OSError as exc:
+    except OSError as exc:  # not even the scan can tell whether it matters: it does
         return Extracted(facts_for_source(Source(path, relpath, None, "cannot read: " + _strerror(exc)),
                                           Path(root), src), True, None)
+    wanted = need_full or may_hold_facts(data)
     try:
         text, error, line, col = _decode(data)
     except Exception as exc:  # a misbehaving codec must not stop the run
         text, error, line, col = None, "cannot decode: " + " ".join(str(exc).split()), 1, 1
     if text is None:
+        if not wanted:
+            return Extracted(FileFacts(path=relpath, module=module), False, None)
         return Extracted(facts_for_source(Source(path, relpath, None, error, line, col),
                                           Path(root), src), True, None)
     digest = text_digest(text)
@@ -198,13 +247,10 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
         if hit is not None:
             cache.store(path, context, status, digest, hit[0], hit[1])  # refresh the stamp
             return Extracted(*hit)
-    if need_full or may_hold_facts(data):
+    if wanted:
         facts, full = parse_and_extract(text, relpath, module, is_package), True
-    elif not syntax_check:
-        return Extracted(FileFacts(path=relpath, module=module), False, digest)
     else:
-        facts = check_syntax(text, relpath, module)
-        full = facts.error is not None  # parsing could not tell more
+        facts, full = FileFacts(path=relpath, module=module), False
     if cache is not None and facts.internal_error is None:
         cache.store(path, context, status, digest, facts, full)
     return Extracted(facts, full, digest)
@@ -236,10 +282,21 @@ def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tup
 
 
 def is_suppressed(finding: Finding, facts: Optional[FileFacts]) -> bool:
-    """flake8's noqa semantics: bare noqa hides all, codes hide by prefix."""
+    """flake8's noqa semantics: bare noqa hides all, codes hide by prefix; a whole-file
+    noqa comment (see :func:`is_file_suppressed`) hides the file's findings."""
     if facts is None:
         return False
+    if is_file_suppressed(finding, facts):
+        return True
     codes = facts.noqa.get(finding.line)
+    if codes is None:
+        return False
+    return not codes or any(finding.code.startswith(code) for code in codes)
+
+
+def is_file_suppressed(finding: Finding, facts: Optional[FileFacts]) -> bool:
+    """``# flake8: noqa`` or ``# celerylint: noqa[: codes]`` anywhere in the file."""
+    codes = facts.file_noqa if facts is not None else None
     if codes is None:
         return False
     return not codes or any(finding.code.startswith(code) for code in codes)
@@ -295,10 +352,26 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     result = RunResult(unreadable=[(display_path(p), reason) for p, reason in problems])
     report_paths = {display_path(p) for p in wanted}
     result.files_checked = len(report_paths)
-    project = Project(facts, config.target_version, config.options)
+    project = Project(facts, config.target_version, config.options, config.python_version)
     findings, failures = run_rules(project, config)
     result.findings = filter_findings(findings, config, project.files, report_paths)
     result.internal_errors = sorted(
         [(f.path, f.internal_error) for f in facts if f.internal_error and f.path in report_paths]
         + failures)
+    result.incomplete = sorted((f.path, f.internal_error or f.error or "")
+                               for f in facts if f.path not in report_paths
+                               and (f.internal_error or f.error and not _syntax_error_ignored(f, config)))
     return result
+
+
+def _syntax_error_ignored(facts: FileFacts, config: Config) -> bool:
+    """Whether the user silenced CEL001 for this file (ignore lists, per-file-ignores,
+    noqa): then it is known to be broken, and not worth a warning on every run."""
+    code = "CEL001"
+    if any(code.startswith(prefix) for prefix in config.ignore + config.extend_ignore):
+        return True
+    if config.is_ignored_for_path(code, _root_relative(facts.path, config.root)):
+        return True
+    loc = facts.error_loc or Loc(1, 1, 1, 1)
+    return is_suppressed(Finding(facts.path, loc.line, loc.col, loc.end_line, loc.end_col, code,
+                                 "syntax-error", "", "error"), facts)

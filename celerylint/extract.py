@@ -17,6 +17,8 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
                               FileFacts, FunctionFact, ImportFact, Loc, SettingAssign,
                               TaskFact, Value)
+from celerylint.features import FeatureVisitor
+from celerylint.syntax import physical_lines
 from celerylint.values import Evaluator, dotted_name, short_source
 
 CELERY_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
@@ -1155,27 +1157,35 @@ def _child_kind(value) -> int:
     return kind
 
 
-def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """``root.visit(visitor)`` for a visitor with plain visit_/leave_ methods (no
-    ``*_attr`` methods, nothing visited inside LEAF_NODES), without rebuilding the tree."""
+def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
+    """``root.visit(visitor)`` for each visitor at once, for visitors with plain visit_/leave_
+    methods (no ``*_attr`` methods, nothing visited inside LEAF_NODES), without rebuilding
+    the tree.  A node's children are skipped only when every visitor's visit_ says False."""
     plans: Dict[type, tuple] = {}
     kinds = _CHILD_KIND
 
-    def method(name: str):
-        """The visitor's own method, None for CSTVisitor's do-nothing default."""
-        own = getattr(type(visitor), name, None)
-        return None if own is getattr(cst.CSTVisitor, name, None) else getattr(visitor, name)
+    def methods(name: str) -> tuple:
+        """The visitors' own methods, without CSTVisitor's do-nothing defaults."""
+        found = []
+        for visitor in visitors:
+            own = getattr(type(visitor), name, None)
+            if own is not None and own is not getattr(cst.CSTVisitor, name, None):
+                found.append(getattr(visitor, name))
+        return tuple(found)
 
     def plan(node: cst.CSTNode) -> tuple:
         name = type(node).__name__
         _visit_order(node)
-        plans[type(node)] = found = (method("visit_" + name), method("leave_" + name),
+        plans[type(node)] = found = (methods("visit_" + name), methods("leave_" + name),
                                      _VISIT_ORDER[type(node)])
         return found
 
     def visit(node: cst.CSTNode) -> None:
         on_visit, on_leave, (fields, skipped) = plans.get(type(node)) or plan(node)
-        if on_visit is None or on_visit(node) is not False:
+        enter = not on_visit
+        for method in on_visit:
+            enter = method(node) is not False or enter
+        if enter:
             for name in _visit_order(node) if skipped else fields:
                 child = getattr(node, name)
                 kind = kinds.get(type(child)) or _child_kind(child)
@@ -1185,15 +1195,20 @@ def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
                     for item in child:
                         if (kinds.get(type(item)) or _child_kind(item)) == VISIT:
                             visit(item)
-        if on_leave is not None:
-            on_leave(node)
+        for method in on_leave:
+            method(node)
 
     visit(root)
     visit = None  # noqa: F841 (the closure refers to itself: free it now, not at a gc)
 
 
-def extract(module: cst.Module, path: str, module_name: str, is_package: bool) -> FileFacts:
-    extractor = Extractor(module, node_spans(module), path, module_name, is_package)
-    walk(module, extractor)
+def extract(module: cst.Module, path: str, module_name: str, is_package: bool,
+            text: Optional[str] = None) -> FileFacts:
+    """The facts of a parsed module; ``text`` is its source (else generated from the tree)."""
+    positions = node_spans(module)
+    extractor = Extractor(module, positions, path, module_name, is_package)
+    features = FeatureVisitor(positions, physical_lines(module.code if text is None else text))
+    walk(module, extractor, features)
     extractor.evaluator = None  # it refers back to the extractor: free the tree now, not at a gc
+    extractor.facts.syntax = features.features
     return extractor.facts

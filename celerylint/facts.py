@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -210,12 +210,24 @@ class ImportFact:
 
 
 @dataclass
+class SyntaxFeature:
+    """The first place in a file of a construct that needs a newer Python."""
+
+    name: str  # "match statements", "type parameters", ...
+    version: List[int]  # [major, minor] of the first Python that accepts it
+    loc: Loc
+
+
+@dataclass
 class FileFacts:
     path: str  # relative, "/" separators
     module: str
     version: int = FACTS_VERSION
     error: Optional[str] = None  # decode/parse error message -> CEL001
     error_loc: Optional[Loc] = None
+    # "syntax": Python's grammar refuses the text (CEL001 names the grammar); "": the file
+    # cannot be read or decoded, or is beyond what the linter analyses
+    error_kind: str = ""
     internal_error: Optional[str] = None  # a crash of the linter on this file (exit code 2)
     imports: List[ImportFact] = field(default_factory=list)
     apps: List[AppFact] = field(default_factory=list)
@@ -230,6 +242,9 @@ class FileFacts:
     # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
     setting_reads: List[str] = field(default_factory=list)
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
+    # `# celerylint: noqa` / `# flake8: noqa` for the whole file: None, or codes ([] = all)
+    file_noqa: Optional[List[str]] = None
+    syntax: List[SyntaxFeature] = field(default_factory=list)
 
 
 # -- serialisation ---------------------------------------------------------

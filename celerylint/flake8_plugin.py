@@ -162,7 +162,11 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     else:
         view = _project_with_text(paths, checked_index, Source(source_path, relpath, text, None),
                                   digest, disk, config)
-    return list(view.findings.get(relpath, [])), _failures(view.failures, view.files.get(relpath))
+    from celerylint.engine import is_file_suppressed
+
+    facts = view.files.get(relpath)
+    findings = [f for f in view.findings.get(relpath, []) if not is_file_suppressed(f, facts)]
+    return findings, _failures(view.failures, facts)
 
 
 def _files_of_run(checked: Path) -> Tuple["Config", List[Path], Dict[str, int]]:
@@ -246,7 +250,7 @@ def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
     from celerylint.project import Project
 
     files = [item.facts for item in extracted]
-    project = Project(files, config.target_version, config.options)
+    project = Project(files, config.target_version, config.options, config.python_version)
     findings, rule_failures = run_rules(project, config)
     by_path: Dict[str, List["Finding"]] = {}
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
@@ -347,7 +351,7 @@ def _fresh_project(paths: List[Path], config: "Config") -> _ProjectFindings:
     cached = _PROJECT.get(root)
     if cached is not None and None not in stamps and cached[0] == key and cached[1] == config:
         return cached[2]
-    view = _build(collect(paths, config, jobs=1, use_cache=True, syntax_check=False), config)
+    view = _build(collect(paths, config, jobs=1, use_cache=True), config)
     _PROJECT[root] = (key, config, view)
     # The view holds a few hundred thousand objects that live as long as the process; left
     # to the cyclic garbage collector, every full collection triggered by flake8's own
@@ -372,8 +376,7 @@ def _project_with_text(paths: List[Path], index: Optional[int], source: Source, 
         index = len(all_paths)
         all_paths.append(source.path)
     known[index] = Extracted(_facts_through_disk_cache(source, digest, config), True, digest)
-    return _build(collect(all_paths, config, jobs=1, use_cache=True, syntax_check=False,
-                          known=known), config)
+    return _build(collect(all_paths, config, jobs=1, use_cache=True, known=known), config)
 
 
 def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> "FileFacts":

@@ -1,32 +1,34 @@
 """Parse one source text with libcst and extract its facts, containing every failure.
 
-libcst's native parser recurses on the C stack and crashes the process (not
-an exception) on very deep nesting, so parsing runs in a thread with a large
-stack, and text that CPython itself would refuse for its nesting is turned
-into a CEL001 finding before libcst sees it.
+The verdict on a file's syntax never depends on the interpreter running the linter:
+libcst parses every grammar up to Python 3.14, :func:`celerylint.syntax.guard` refuses
+(as CEL001) text no Python compiles and that would make libcst crash or crawl, and the
+constructs newer Pythons introduced are recorded as facts for CEL001 to judge against the
+project's Python.  libcst's native parser recurses on the C stack, so parsing runs in a
+thread with a large stack.
 """
 from __future__ import annotations
 
 import ast
 import gc
-import io
 import re
-import symtable
 import sys
 import threading
-import tokenize
 import traceback
 import warnings
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
+from typing import Callable, Dict, Iterator, List, Optional, TypeVar
 
 from celerylint.facts import FileFacts, Loc
 
 BIG_STACK = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
-MAX_BRACKET_DEPTH = 200  # CPython: "too many nested parentheses"
-MAX_TREE_DEPTH = 1000  # libcst slows down sharply on deeper trees
-RISKY_LINE_LENGTH = 4000
+# A whole file: flake8's own `# flake8: noqa` (as flake8 matches it: at the start of a line,
+# whatever follows), and `# celerylint: noqa`, optionally with codes.
+FLAKE8_FILE_NOQA_RE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+FILE_NOQA_RE = re.compile(
+    r"\s*#\s*celerylint[:=]\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+    re.IGNORECASE)
 NOQA_RE = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
                      re.IGNORECASE)
 T = TypeVar("T")
@@ -76,13 +78,16 @@ def noqa_lines(text: str) -> Dict[int, List[str]]:
     """Line -> codes named by its ``# noqa`` comment ([] means every code).
 
     As flake8 does, the lines of one token range (a multi-line string, a
-    backslash-continued statement) share the first noqa comment found in them.
+    backslash-continued statement) share the first noqa comment found in them; the
+    ranges come from our own lexical scan, so they do not depend on the host's tokenizer.
     """
     found: Dict[int, List[str]] = {}
     if "noqa" not in text.lower():
         return found
-    lines = text.splitlines(keepends=True)
-    for first, last in _noqa_ranges(text, len(lines)):
+    from celerylint.syntax import line_groups, physical_lines
+
+    lines = physical_lines(text)
+    for first, last in line_groups(text):
         match = NOQA_RE.search("".join(lines[first - 1:last]))
         if match:
             codes = match.group("codes")
@@ -92,79 +97,28 @@ def noqa_lines(text: str) -> Dict[int, List[str]]:
     return found
 
 
-def _noqa_ranges(text: str, line_count: int) -> List[Tuple[int, int]]:
-    """(first, last) line of each range flake8 matches noqa comments against."""
-    ranges: List[Tuple[int, int]] = []
-    try:
-        low, high = line_count + 2, -1
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
-                continue
-            low, high = min(low, token.start[0]), max(high, token.end[0])
-            if token.type in (tokenize.NL, tokenize.NEWLINE):
-                ranges.append((low, high))
-                low, high = line_count + 2, -1
-        if high >= low:
-            ranges.append((low, high))
-    except (tokenize.TokenError, SyntaxError):
-        return [(n, n) for n in range(1, line_count + 1)]
-    return ranges
+def file_noqa(text: str) -> Optional[List[str]]:
+    """Codes a whole-file noqa comment names: None when there is none, [] for every code."""
+    if "noqa" not in text and "NOQA" not in text.upper():
+        return None
+    codes: Optional[List[str]] = None
+    for line in text.splitlines():
+        if FLAKE8_FILE_NOQA_RE.match(line):
+            return []
+        found = FILE_NOQA_RE.match(line)
+        if found is not None:
+            if not found.group("codes"):
+                return []
+            named = {c.upper() for c in re.split(r"[,\s]+", found.group("codes")) if c}
+            codes = sorted(set(codes or []) | named)
+    return codes
 
 
-def _max_bracket_depth(text: str) -> int:
-    depth = deepest = 0
-    for match in re.finditer(r"[\[\](){}]", text):
-        if match.group() in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth = max(depth - 1, 0)
-    return deepest
-
-
-def _looks_risky(text: str) -> bool:
-    opening = text.count("(") + text.count("[") + text.count("{")
-    if opening > MAX_BRACKET_DEPTH and _max_bracket_depth(text) > MAX_BRACKET_DEPTH // 2:
-        return True
-    return any(len(line) > RISKY_LINE_LENGTH for line in text.splitlines())
-
-
-def _cpython_refusal(text: str) -> Optional[FileFacts]:
-    """A CEL001-style error when CPython itself cannot compile the text's nesting."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except SyntaxError as exc:
-        line = exc.lineno or 1
-        col = exc.offset or 1
-        return _error_facts(exc.msg, line, col)
-    except (RecursionError, MemoryError):
-        return _error_facts("expression nested too deeply to parse", 1, 1)
-    if _max_bracket_depth(text) > MAX_BRACKET_DEPTH:
-        return _error_facts("too many nested parentheses", 1, 1)
-    depth, line = _deepest_node(tree)
-    if depth > MAX_TREE_DEPTH:
-        return _error_facts(f"expression nested too deeply to analyse (depth {depth})", line, 1)
-    return None
-
-
-def _deepest_node(tree: ast.AST) -> Tuple[int, int]:
-    """Depth of the deepest syntax node and its line, without recursion."""
-    deepest, line = 0, 1
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest, line = depth, getattr(node, "lineno", line)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest, line
-
-
-def _error_facts(message: str, line: int, col: int) -> FileFacts:
+def _error_facts(message: str, line: int, col: int, kind: str = "syntax") -> FileFacts:
     facts = FileFacts(path="", module="")
     facts.error = message
     facts.error_loc = Loc(line, max(col, 1), line, max(col, 1))
+    facts.error_kind = kind
     return facts
 
 
@@ -173,50 +127,25 @@ def parse_and_extract(text: str, path: str, module: str, is_package: bool) -> Fi
     facts = _parse_and_extract(text, path, module, is_package)
     facts.path, facts.module = path, module
     facts.noqa = noqa_lines(text)
-    return facts
-
-
-def check_syntax(text: str, path: str, module: str) -> FileFacts:
-    """Facts of a file the prefilter skipped: no libcst, only CPython's verdict.
-
-    The error (message and position) is the one ``parse_and_extract`` reports,
-    since it turns a libcst refusal into CPython's own message; only syntax that
-    CPython accepts and libcst refuses goes unreported here.
-    """
-    refused: Optional[FileFacts] = None
-    if _looks_risky(text):
-        refused = _cpython_refusal(text)
-    else:
-        try:
-            # CPython's parser without building Python objects for the tree (about a third
-            # faster than ast.parse); what it refuses gets ast.parse's verdict below, so
-            # errors only the symbol table finds (`def f(a, a)`) stay unreported, as with libcst.
-            with warnings.catch_warnings():  # PYTHONWARNINGS=error must not turn
-                warnings.simplefilter("ignore")  # an invalid escape into a syntax error
-                symtable.symtable(text, path or "<unknown>", "exec")
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            refused = _cpython_refusal(text)
-    facts = refused if refused is not None else FileFacts(path=path, module=module)
-    facts.path, facts.module = path, module
-    if facts.error is not None:
-        facts.noqa = noqa_lines(text)
+    facts.file_noqa = file_noqa(text)
     return facts
 
 
 def _parse_and_extract(text: str, path: str, module: str, is_package: bool) -> FileFacts:
-    if _looks_risky(text):
-        refused = _cpython_refusal(text)
-        if refused is not None:
-            return refused
     with warnings.catch_warnings():  # libcst 1.1 warns on import (mypy_extensions.TypedDict):
         warnings.simplefilter("ignore")  # under PYTHONWARNINGS=error that would be a crash
         import libcst as cst  # only files that must be parsed pay for importing libcst
 
         from celerylint.extract import extract
+        from celerylint.syntax import guard, parser_error
+
+    refused = guard(text)
+    if refused is not None:
+        return _error_facts(*refused)
 
     def work() -> FileFacts:
         tree = cst.parse_module(text)
-        return extract(tree, path, module, is_package)
+        return extract(tree, path, module, is_package, text)
 
     try:
         with warnings.catch_warnings():  # literal_eval of "\d" must not fail under -W error
@@ -224,18 +153,32 @@ def _parse_and_extract(text: str, path: str, module: str, is_package: bool) -> F
             with gc_paused():
                 return run_with_big_stack(work)
     except cst.ParserSyntaxError as exc:
-        # CPython's message and position are the ones users know; libcst's are a fallback
-        # for syntax CPython accepts but libcst does not.
-        refused = _cpython_refusal(text)
-        if refused is not None:
-            return refused
-        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-        return _error_facts(message, exc.raw_line, exc.raw_column + 1)
+        message, line, col = parser_error(exc, text)
+        if _host_accepts(text):
+            # Valid Python the parser cannot read (a limit of libcst's, not the file's
+            # fault): say so, never call it a syntax error.
+            facts = FileFacts(path=path, module=module)
+            facts.internal_error = (f"the parser cannot read this file, which Python accepts "
+                                    f"({message} at line {line} column {col})")
+            return facts
+        return _error_facts(message, line, col)
     except RecursionError:
-        return _error_facts("expression nested too deeply to parse", 1, 1)
+        return _error_facts("expression nested too deeply to analyse", 1, 1, "")
     except Exception as exc:  # a bug of ours: report it on this file, keep going
         facts = FileFacts(path=path, module=module)
         last = traceback.extract_tb(exc.__traceback__)[-1]
         facts.internal_error = (f"{type(exc).__name__}: {exc} "
                                 f"(at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})")
         return facts
+
+
+def _host_accepts(text: str) -> bool:
+    """Whether the running Python compiles the text: asked only after libcst refused it,
+    to tell libcst's limits from syntax errors."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<celerylint>", "exec", ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True

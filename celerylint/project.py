@@ -98,9 +98,10 @@ class BeatView:
 
 class Project:
     def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = (5, 7),
-                 options: Optional[Dict] = None):
+                 options: Optional[Dict] = None, python_version: Optional[Tuple[int, int]] = None):
         self.files: Dict[str, FileFacts] = {f.path: f for f in files}
         self.target_version = target_version
+        self.python_version = python_version  # the project's lowest Python, None: not declared
         self.options = options or {}
         self.modules: Dict[str, FileFacts] = {}
         for facts in sorted(self.files.values(), key=lambda f: f.path):

@@ -173,4 +173,4 @@ def test_libcst_is_imported_only_when_a_file_must_be_parsed(tree, tmp_path):
     (plain / "pyproject.toml").write_text("[tool.celerylint]\n", encoding="utf-8")
     (plain / "util.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     (plain / "broken.py").write_text("def broken(:\n", encoding="utf-8")
-    assert not imports_libcst(plain, "--no-cache")  # nothing mentions Celery: no libcst
+    assert not imports_libcst(plain, "--no-cache")  # nothing Celery-related: no libcst, no check

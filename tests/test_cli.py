@@ -20,10 +20,12 @@ import pytest
 from conftest import FIXTURES, write_tree
 from celerylint.rule import all_rules, rule_by_code
 
-BROKEN = "def broken(:\n    pass\n"
+# A broken file celerylint needs (it dispatches a task): CEL001 concerns only such files.
+BROKEN = "def broken(:\n    pass\nadd.delay(1)\n"
+SYNTAX_ERROR = "CEL001 syntax error for Python 3.14: '(' was never closed"
 REPORTED = [  # what `celerylint check` reports in tests/fixtures/cli_project
-    "proj/broken.py:1:12: CEL001 cannot parse file: invalid syntax",
-    "proj/noqa_other.py:1:12: CEL001 cannot parse file: invalid syntax",
+    f"proj/broken.py:1:11: {SYNTAX_ERROR}",
+    f"proj/noqa_other.py:1:11: {SYNTAX_ERROR}",
 ]
 JSON_FIELDS = {"code", "name", "message", "path", "line", "column", "end_line", "end_column",
                "severity", "fix"}
@@ -64,7 +66,7 @@ def cli_project(tmp_path) -> Path:
     root = tmp_path / "cli_project"
     shutil.copytree(FIXTURES / "cli_project", root)
     # a default-excluded directory (made here: .gitignore keeps build/ out of the repo)
-    write_tree(root, {"build/lib.py": "def built(:\n    pass\n"})
+    write_tree(root, {"build/lib.py": "def built(:\n    pass\nadd.delay(1)\n"})
     return root
 
 
@@ -174,21 +176,21 @@ def test_json_format(cli_project):
     findings = json.loads(result.stdout)
     assert [set(f) for f in findings] == [JSON_FIELDS] * len(findings)
     assert [(f["path"], f["line"], f["column"], f["code"]) for f in findings] == [
-        ("proj/broken.py", 1, 12, "CEL001"), ("proj/noqa_other.py", 1, 12, "CEL001")]
+        ("proj/broken.py", 1, 11, "CEL001"), ("proj/noqa_other.py", 1, 11, "CEL001")]
     first = findings[0]
     assert first["name"] == "syntax-error"
     assert first["severity"] == "error"
     assert first["fix"] is None
-    assert (first["end_line"], first["end_column"]) == (1, 12)
-    assert first["message"] == "cannot parse file: invalid syntax"
+    assert (first["end_line"], first["end_column"]) == (1, 11)
+    assert first["message"] == "syntax error for Python 3.14: '(' was never closed"
 
 
 def test_json_is_sorted_by_path_line_column_code(tmp_path):
     make_project(tmp_path, {
-        "b.py": "x = 1\ny = (\n",
+        "b.py": "x = 1\ny = (\nadd.delay(1)\n",
         "a/z.py": BROKEN,
         "a/b.py": "\n\n" + BROKEN,
-        "a.py": "x = 1\n)\n",
+        "a.py": "x = 1\n)\nadd.delay(1)\n",
     })
 
     findings = json.loads(run("check", "--format", "json", cwd=tmp_path).stdout)
@@ -211,10 +213,10 @@ def test_github_format(cli_project):
 
     assert result.returncode == 1
     assert lines(result.stdout) == [
-        "::error title=CEL001 syntax-error,file=proj/broken.py,line=1,col=12,endLine=1,endColumn=12"
-        "::CEL001 cannot parse file: invalid syntax",
-        "::error title=CEL001 syntax-error,file=proj/noqa_other.py,line=1,col=12,endLine=1,endColumn=12"
-        "::CEL001 cannot parse file: invalid syntax",
+        "::error title=CEL001 syntax-error,file=proj/broken.py,line=1,col=11,endLine=1,endColumn=11"
+        "::CEL001 syntax error for Python 3.14: '(' was never closed",
+        "::error title=CEL001 syntax-error,file=proj/noqa_other.py,line=1,col=11,endLine=1,endColumn=11"
+        "::CEL001 syntax error for Python 3.14: '(' was never closed",
     ]
 
 
@@ -233,9 +235,9 @@ def test_sarif_format(cli_project):
     location = results[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "proj/broken.py"
     assert location["region"]["startLine"] == 1
-    assert location["region"]["startColumn"] == 12
+    assert location["region"]["startColumn"] == 11
     assert results[0]["level"] == "error"
-    assert results[0]["message"]["text"] == "cannot parse file: invalid syntax"
+    assert results[0]["message"]["text"] == "syntax error for Python 3.14: '(' was never closed"
 
 
 def test_statistics(cli_project):
@@ -279,7 +281,7 @@ def test_select_and_ignore_on_the_command_line(tmp_path, args, reported):
     result = run("check", *args, cwd=tmp_path)
 
     assert result.returncode == (1 if reported else 0), result.stderr
-    assert ("a.py:1:12: CEL001" in result.stdout) is reported
+    assert ("a.py:1:11: CEL001" in result.stdout) is reported
 
 
 def test_select_from_config_and_extend_from_the_command_line(tmp_path):
@@ -302,21 +304,44 @@ def test_noqa_comments(cli_project):
     assert "proj/noqa_other.py" in reported  # noqa for another code
 
 
+def without_broken_proj(root: Path) -> Path:
+    """The cli_project without the broken files outside legacy/ that would make every
+    run that does not report them exit 2 (see test_broken_files_outside_the_paths...)."""
+    for name in ("broken.py", "noqa_other.py"):
+        (root / "proj" / name).unlink()
+    return root
+
+
 def test_per_file_ignores_from_pyproject(cli_project):
+    without_broken_proj(cli_project)
     everywhere = run("check", "legacy", cwd=cli_project)
     explicit = run("check", "legacy/old.py", cwd=cli_project)
 
-    assert (everywhere.returncode, everywhere.stdout) == (0, "")
-    assert (explicit.returncode, explicit.stdout) == (0, "")
+    assert (everywhere.returncode, everywhere.stdout, everywhere.stderr) == (0, "", "")
+    assert (explicit.returncode, explicit.stdout, explicit.stderr) == (0, "", "")
 
 
 def test_per_file_ignores_apply_from_a_subdirectory(cli_project):
+    without_broken_proj(cli_project)
     result = run("check", cwd=cli_project / "legacy")
 
-    assert (result.returncode, result.stdout) == (0, "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
+    """A file celerylint needs but cannot parse, outside the paths asked for (the
+    pre-commit case), may hide findings in them: say so, exit 2.  Files whose CEL001 the
+    user silenced (noqa, per-file-ignores) are known to be broken: no warning."""
+    result = run("check", "proj/tasks.py", cwd=cli_project)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert lines(result.stderr) == [
+        f"celerylint: {name}: cannot analyse ('(' was never closed); "
+        "findings that depend on it may be missing" for name in ("proj/broken.py", "proj/noqa_other.py")]
 
 
 def test_extend_exclude_and_default_exclude(cli_project):
+    without_broken_proj(cli_project)
     explicit_excluded = run("check", "generated/gen.py", "build/lib.py", cwd=cli_project)
 
     assert (explicit_excluded.returncode, explicit_excluded.stdout) == (0, "")
@@ -331,7 +356,7 @@ def test_exclude_replaces_the_defaults(cli_project):
 
     result = run("check", cwd=cli_project)
 
-    assert lines(result.stdout) == ["build/lib.py:1:11: CEL001 cannot parse file: invalid syntax"] + REPORTED
+    assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}"] + REPORTED
 
 
 def test_config_option_points_at_another_pyproject(cli_project, tmp_path):
@@ -354,11 +379,12 @@ def test_paths_are_relative_to_a_subdirectory_cwd(cli_project):
 
 
 def test_paths_outside_the_cwd(cli_project):
+    (cli_project / "proj" / "noqa_other.py").unlink()
     result = run("check", "../proj/broken.py", cwd=cli_project / "legacy")
 
     assert result.returncode == 1
     (line,) = lines(result.stdout)
-    assert line.endswith("proj/broken.py:1:12: CEL001 cannot parse file: invalid syntax")
+    assert line.endswith(f"proj/broken.py:1:11: {SYNTAX_ERROR}")
 
 
 def test_a_file_given_twice_is_reported_once(cli_project):

@@ -18,6 +18,8 @@ from celerylint import extract as extract_module
 from celerylint.extract import LEAF_NODES, Extractor, extract, node_spans, walk
 from celerylint.facts import to_data
 from celerylint.parse import parse_and_extract
+from celerylint.features import FeatureVisitor
+from celerylint.syntax import physical_lines
 from conftest import FIXTURES
 
 FIXTURE_FILES = sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.py"))
@@ -68,9 +70,14 @@ def reference_spans(module: cst.Module) -> Dict[int, Tuple[int, int, int, int]]:
 
 
 def reference_extract(module: cst.Module, path: str, name: str, is_package: bool):
-    """What extract() did before it had cheap paths."""
-    extractor = Extractor(module, reference_spans(module), path, name, is_package)
+    """What extract() did before it had cheap paths: libcst's own positions and traversal,
+    one visitor at a time."""
+    spans = reference_spans(module)
+    extractor = Extractor(module, spans, path, name, is_package)
     module.visit(extractor)
+    features = FeatureVisitor(spans, physical_lines(module.code))
+    module.visit(features)
+    extractor.facts.syntax = features.features
     return extractor.facts
 
 
@@ -150,9 +157,9 @@ def test_extractor_visits_no_leaf_node():
 def test_parsing_pauses_the_garbage_collector_and_restores_it(monkeypatch):
     seen = []
 
-    def spy(module, path, name, is_package):
+    def spy(module, path, name, is_package, text=None):
         seen.append(gc.isenabled())
-        return real_extract(module, path, name, is_package)
+        return real_extract(module, path, name, is_package, text)
 
     real_extract = extract_module.extract
     monkeypatch.setattr(extract_module, "extract", spy)

@@ -3,7 +3,9 @@ import json
 import subprocess
 import sys
 
-from celerylint.parse import noqa_lines
+import pytest
+
+from celerylint.parse import file_noqa, noqa_lines
 
 CONTINUED = (
     'from celery import Celery\n'
@@ -49,3 +51,85 @@ def test_runner_and_flake8_suppress_the_same_findings(tmp_path):
     assert unsuppressed == _flake8(tmp_path) == [(3, 58, "CEL104")]
     (tmp_path / "app.py").write_text(CONTINUED)
     assert _runner(tmp_path) == _flake8(tmp_path) == []
+
+
+BEAT_AND_PICKLE = (
+    'from celery import Celery\n'
+    'app = Celery("p")\n'
+    'app.conf.beat_schedule = {"x": {"task": "t", "schedule": 1.0},\n'
+    '                          "y": {"task": "t", "schedule": 2.0}}\n'
+    'app.conf.task_serializer = "pickle"\n'
+)
+EVERYTHING = [(3, 58, "CEL104"), (4, 58, "CEL104"), (5, 10, "CEL108")]
+
+
+@pytest.mark.parametrize("comment,left", [
+    ("# flake8: noqa\n", []),  # flake8's own: the whole file, in every entry point
+    ("# FLAKE8: NOQA\n", []),
+    ("# celerylint: noqa\n", []),
+    ("# celerylint: noqa: CEL104\n", [(5, 10, "CEL108")]),
+    ("# celerylint: noqa: CEL1\n", []),
+    ("# celerylint: noqa: CEL108\n", [(3, 58, "CEL104"), (4, 58, "CEL104")]),
+    ("x = 1  # flake8: noqa\n", EVERYTHING),  # not at the start of a line: flake8 ignores it
+    ("# celerylint:noqa:CEL104,CEL108\n", []),
+])
+def test_file_level_noqa_in_the_runner_and_under_flake8(tmp_path, comment, left):
+    (tmp_path / "pyproject.toml").write_text("[tool.celerylint]\n")
+    (tmp_path / "app.py").write_text(BEAT_AND_PICKLE)
+    assert _runner(tmp_path) == _flake8(tmp_path) == EVERYTHING
+    (tmp_path / "app.py").write_text(BEAT_AND_PICKLE + comment)
+    assert _runner(tmp_path) == _flake8(tmp_path) == left
+
+
+def test_file_noqa_is_read_from_whole_lines():
+    assert file_noqa("x = 1\n# celerylint: noqa: cel104, CEL107\n") == ["CEL104", "CEL107"]
+    assert file_noqa("x = 1  # celerylint: noqa\n") is None
+    assert file_noqa("x = 1\n") is None
+
+
+def _tokenize_ranges(text: str):
+    """The ranges flake8 matches noqa comments against, from Python's own tokenizer."""
+    import io
+    import tokenize
+
+    ranges, low, high = [], None, None
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        low = token.start[0] if low is None else min(low, token.start[0])
+        high = token.end[0] if high is None else max(high, token.end[0])
+        if token.type in (tokenize.NL, tokenize.NEWLINE):
+            ranges.append((low, high))
+            low = high = None
+    if low is not None:
+        ranges.append((low, high))
+    return ranges
+
+
+def _corpus():
+    from pathlib import Path
+
+    import libcst
+
+    roots = [Path(__file__).parent / "fixtures", Path(libcst.__file__).parent / "_nodes"]
+    return sorted(path for root in roots for path in root.rglob("*.py"))
+
+
+def test_line_groups_equal_the_tokenizers_ranges():
+    """Our lexical scan joins exactly the lines Python's tokenizer joins (on text this
+    interpreter tokenizes), without depending on the host's tokenizer version."""
+    from celerylint.syntax import line_groups
+
+    compared = 0
+    for path in _corpus():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            expected = _tokenize_ranges(text)
+        except Exception:  # text this tokenizer refuses
+            continue
+        covered = [line for first, last in expected for line in range(first, last + 1)]
+        if covered != list(range(1, len(covered) + 1)):
+            continue  # the tokenizer skipped lines (blank trailing lines): compare what it saw
+        assert line_groups(text)[:len(expected)] == expected, path
+        compared += 1
+    assert compared > 100

@@ -108,7 +108,7 @@ def test_hook_definition_matches_the_cli():
 def test_hook_fails_with_findings(tmp_path, hook_repo, pre_commit_home):
     files = {
         "proj/__init__.py": "",
-        "proj/broken.py": "def broken(:\n    pass\n",
+        "proj/broken.py": "def broken(:\n    pass\nadd.delay(1)\n",
         "proj/tasks.py": CLEAN_TASKS,
     }
     has_cel104 = rule_by_code("CEL104") is not None
@@ -119,7 +119,7 @@ def test_hook_fails_with_findings(tmp_path, hook_repo, pre_commit_home):
     result = try_repo(hook_repo, target, pre_commit_home)
 
     assert result.returncode == 1, result.stdout
-    assert "proj/broken.py:1:12: CEL001 " in result.stdout
+    assert "proj/broken.py:1:11: CEL001 " in result.stdout
     if has_cel104:
         assert "proj/celeryapp.py:4:58: CEL104 " in result.stdout
     assert "proj/tasks.py" not in result.stdout
@@ -129,14 +129,31 @@ def test_hook_fails_with_findings(tmp_path, hook_repo, pre_commit_home):
 def test_hook_reports_only_on_the_files_it_is_given(tmp_path, hook_repo, pre_commit_home):
     target = git_repo(tmp_path / "target", {
         "proj/__init__.py": "",
-        "proj/broken.py": "def broken(:\n    pass\n",
+        "proj/celeryapp.py": BEAT_EVERY_SECOND,  # findings of its own, not reported here
+        "proj/broken.py": "def broken(:\n    pass\n",  # nothing Celery-related: not ours
         "proj/tasks.py": CLEAN_TASKS,
     })
 
     result = try_repo(hook_repo, target, pre_commit_home, "proj/tasks.py")
 
     assert result.returncode == 0, result.stdout
-    assert "CEL001" not in result.stdout
+    assert "CEL" not in result.stdout
+
+
+def test_hook_names_a_broken_file_the_given_ones_may_depend_on(tmp_path, hook_repo, pre_commit_home):
+    """Never silent: findings in the given files may depend on a file that cannot be parsed."""
+    target = git_repo(tmp_path / "target", {
+        "proj/__init__.py": "",
+        "proj/broken.py": "def broken(:\n    pass\nadd.delay(1)\n",
+        "proj/tasks.py": CLEAN_TASKS,
+    })
+
+    result = try_repo(hook_repo, target, pre_commit_home, "proj/tasks.py")
+
+    assert result.returncode == 1, result.stdout  # pre-commit's own code for a failed hook
+    assert "exit code: 2" in result.stdout
+    assert ("celerylint: proj/broken.py: cannot analyse ('(' was never closed); "
+            "findings that depend on it may be missing") in result.stdout
 
 
 def test_hook_passes_on_a_clean_repo(tmp_path, hook_repo, pre_commit_home):

@@ -222,11 +222,19 @@ def test_files_without_celery_are_not_parsed(tmp_path):
     assert parsed and facts.imports
 
 
-def test_syntax_errors_are_reported_without_parsing(tmp_path):
+def test_a_file_without_facts_is_not_parsed_even_when_broken(tmp_path):
+    """Its syntax is flake8's and ruff's business: no error, no parse, nothing cached as full."""
     (tmp_path / "bad.py").write_text("def f(:\n    pass  # noqa: CEL104\n", encoding="utf-8")
     facts, parsed, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=False)
-    full, _, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=True)
-    assert (facts.error, facts.error_loc, facts.noqa) == (full.error, full.error_loc, full.noqa)
+    assert (facts.error, parsed) == (None, False)
+    full, parsed, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=True)
+    assert (full.error, full.error_loc.line, parsed) == ("'(' was never closed", 1, True)
+
+
+def test_a_broken_file_that_can_hold_facts_is_parsed_and_reported(tmp_path):
+    (tmp_path / "bad.py").write_text("def f(:\n    pass\nadd.delay(1)\n", encoding="utf-8")
+    facts, parsed, _ = extract_file(str(tmp_path / "bad.py"), str(tmp_path), ["."], need_full=False)
+    assert (facts.error, facts.error_kind, parsed) == ("'(' was never closed", "syntax", True)
 
 
 def test_referenced_files_are_parsed(tmp_path, monkeypatch):
