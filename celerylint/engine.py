@@ -88,7 +88,7 @@ def collect_facts(paths: Sequence[Path], config: Config, jobs: int = 1, prefilte
                   use_cache: bool = False) -> List[FileFacts]:
     """Facts of every file, in the order given, extracted in up to `jobs` processes.
 
-    With `prefilter`, files the byte scan rejects are only syntax-checked; the files
+    With `prefilter`, files the byte scan rejects are not parsed; the files
     that parsed files point to (config modules, settings modules and their bases,
     modules of dispatched tasks and task bases), and the rejected files that point
     back at parsed facts (subclasses of task classes, reads of settings), are then

@@ -27,11 +27,11 @@ What the plugin does for each file flake8 checks:
   than ours; pycodestyle's (``E``/``W``) count characters, as we do.
 - Files that mention nothing Celery-related (see :func:`mentions_celery`) are skipped
   without building the project: such a file cannot hold a fact a rule reports on.
-- Syntax errors: flake8 reports E999 for a file Python cannot parse and runs no plugin
-  on it, so CEL001 never appears under flake8 (keep E999 selected: ``--select CEL``
-  alone shows nothing for such a file).  CEL001 for a file Python accepts but libcst
-  refuses is still reported when the file is parsed, that is when the prefilter keeps
-  it or a parsed file points to it (or it is an editor buffer that mentions Celery).
+- Syntax errors: flake8 reports E999 for a file the running Python cannot parse and
+  runs no plugin on it (keep E999 selected: ``--select CEL`` alone shows nothing for
+  such a file).  CEL001 appears for what that Python accepts and the project's Python
+  does not (``match`` in a project whose requires-python allows 3.9), as under
+  ``celerylint check``, in files that can hold Celery facts.
 - ``CEL000 celerylint could not check this file: <reason>``: an exception escaping a
   plugin aborts the whole flake8 run, so every failure (a broken ``[tool.celerylint]``
   table, a crash of the linter on this file, a failing rule) becomes this single
@@ -310,8 +310,7 @@ def _may_shadow_celery(entry: str, cwd: str) -> bool:
 # stamp is taken before the file is read, so a change during the read leaves a stamp
 # that no longer matches.  Building goes through the engine (prefilter, facts cache in
 # ``.celerylint_cache``, shared with ``celerylint check``); files the prefilter rejects
-# are not even syntax-checked: flake8 reports E999 itself, and CEL001 of other files is
-# never shown here.
+# are not parsed, and CEL001 of other files is never shown here.
 
 Stamp = Optional[Tuple]
 

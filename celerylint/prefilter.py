@@ -3,10 +3,8 @@
 libcst is the slow part of a run, and in real projects only a few percent of the
 Python files hold a Celery fact.  ``may_hold_facts`` scans a file's raw bytes,
 case-sensitively (Python names are), for text that every fact the rules start
-from must contain.  A rejected file is never parsed with libcst; it is only
-syntax-checked with CPython's own parser (``parse.check_syntax``, dozens of times
-faster), so it still gets CEL001 with the same message and position.  Only syntax that
-CPython accepts and libcst refuses goes unreported in such files.
+from must contain.  A rejected file is not parsed at all: whether it is valid Python
+is not celerylint's business (CEL001 concerns the files it needs).
 
 Why the triggers are enough.  The extractor resolves a name only by putting an
 import's target or a module-level alias in place of its first segment, so the
