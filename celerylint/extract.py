@@ -276,21 +276,27 @@ class Extractor(cst.CSTVisitor):
         return strict or dotted
 
     def resolve_strict(self, dotted: str) -> str:
-        """Like resolve, but "" for names that are neither imported nor module-level."""
+        """Like resolve, but "" for names that are neither imported nor module-level.
+
+        A module-level alias (``Base = tasks.MyTask``) is followed once per name, so
+        aliases that refer to each other (``A = B.x``, ``B = A.y``) end where they loop."""
         if not dotted:
             return ""
-        parts = dotted.split(".")
-        for cut in range(len(parts), 0, -1):
-            head = ".".join(parts[:cut])
-            if head in self.imports:
-                return ".".join([self.imports[head]] + parts[cut:])
-        if parts[0] in self.module_defs:
+        seen = set()
+        while True:
+            parts = dotted.split(".")
+            for cut in range(len(parts), 0, -1):
+                head = ".".join(parts[:cut])
+                if head in self.imports:
+                    return ".".join([self.imports[head]] + parts[cut:])
+            if parts[0] not in self.module_defs:
+                return ""
             alias = self.constants.get(parts[0])
             aliased = dotted_name(alias) if alias is not None else None
-            if aliased and aliased != parts[0] and aliased.split(".")[0] != parts[0]:
-                return self.resolve_strict(".".join([aliased] + parts[1:]))
-            return ".".join([self.module, dotted]) if self.module else dotted
-        return ""
+            if (not aliased or aliased.split(".")[0] == parts[0] or parts[0] in seen):
+                return ".".join([self.module, dotted]) if self.module else dotted
+            seen.add(parts[0])
+            dotted = ".".join([aliased] + parts[1:])
 
     def loc(self, node: cst.CSTNode) -> Loc:
         return _loc(self.positions, node)
