@@ -69,6 +69,7 @@ import sys
 import tempfile
 import types
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -97,13 +98,22 @@ def download(project: str, release: str, directory: Path) -> Path:
     """The wheel of ``project==release`` in ``directory``, fetched from PyPI if absent."""
     found = _wheel_in(project, release, directory)
     if found is None:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                        "--disable-pip-version-check", "--quiet", "--dest", str(directory),
-                        f"{project}=={release}"], check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                               "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
+                               "--dest", str(directory), f"{project}=={release}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
         found = _wheel_in(project, release, directory)
-    if found is None:
-        raise SystemExit(f"pip download gave no wheel for {project}=={release}")
+        if done.returncode != 0 or found is None:
+            raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
     return found
+
+
+def download_all(wanted: List[Tuple[str, str]], directory: Path) -> Dict[Tuple[str, str], Path]:
+    """Every (project, release) wheel, several pip processes at a time (each waits on PyPI)."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        paths = pool.map(lambda item: download(item[0], item[1], directory), wanted)
+        return dict(zip(wanted, paths))
 
 
 def _wheel_in(project: str, release: str, directory: Path) -> Optional[Path]:
@@ -332,9 +342,10 @@ def celery_release(wheel: Path) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
 def generate(downloads: Path) -> Dict[str, Any]:
     from packaging.specifiers import SpecifierSet
 
-    kombu = {release: kombu_release(download("kombu", release, downloads))
-             for release in KOMBU_RELEASES}
-    wheels = {release: download("celery", release, downloads) for release in CELERY_RELEASES}
+    fetched = download_all([("kombu", r) for r in KOMBU_RELEASES]
+                           + [("celery", r) for r in CELERY_RELEASES], downloads)
+    kombu = {release: kombu_release(fetched["kombu", release]) for release in KOMBU_RELEASES}
+    wheels = {release: fetched["celery", release] for release in CELERY_RELEASES}
     tables = {release: celery_release(wheel) for release, wheel in wheels.items()}
     celery: Dict[str, Any] = {}
     for index, release in enumerate(CELERY_RELEASES):
