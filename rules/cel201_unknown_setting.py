@@ -25,8 +25,14 @@ class UnknownSettingRule(Rule):
     ## What it does
     Reports a key in a Celery settings source that is not a setting of the
     target Celery version, so Celery ignores it: a typo (`task_ack_late`),
-    a setting a later release added, or one a release removed.  The message
-    suggests the nearest real name, or names the release that removed it.
+    a setting a later release added, one a release removed, or another
+    release's name of a setting the target spells differently (Celery 4.0
+    reads task events only as `CELERYD_SEND_EVENTS`, 3.1 and 4.1 on as
+    `CELERY_SEND_EVENTS`).  The message suggests the nearest real name, names
+    the release that added or removed the setting, or gives the spelling the
+    target reads.  Which release has which setting comes from the tables of
+    every Celery release shipped with the linter, not from the Celery
+    installed beside it.
 
     Settings sources are the places an app reads: `Celery(...)` keywords,
     `app.conf.update(...)`, `app.conf.x = ...`, `app.conf["x"] = ...`, and
