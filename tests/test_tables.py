@@ -167,10 +167,10 @@ def imported_modules(code: str, cwd) -> list:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def test_a_full_check_imports_neither_celery_nor_kombu(tmp_path):
+def test_a_full_check_imports_neither_celery_nor_kombu():
     import celery  # noqa: F401  (installed beside the linter: the test extra)
 
-    run = textwrap.dedent(f"""
+    run = textwrap.dedent("""
         from celerylint.cli import main
         with redirect_stdout(io.StringIO()) as out:
             code = main(["check", "--no-cache", "-j", "1", "--target-version", "3.1"])
