@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
 from celerylint.facts import Value
@@ -66,11 +66,12 @@ def _holds_object(value: Any) -> bool:
     return False
 
 
+DATA_FILE = Path(__file__).with_name("data") / "celery.json"  # shipped as package data
+
+
 @lru_cache(maxsize=None)
 def _data() -> Dict[str, Any]:
-    text = resources.files("celerylint").joinpath("data").joinpath("celery.json").read_text(
-        encoding="utf-8")
-    return json.loads(text)
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
 
 def _version(text: str) -> Version:
