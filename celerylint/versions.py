@@ -11,7 +11,7 @@ from celerylint.facts import Value
 from celerylint.tables import SUPPORTED_VERSIONS, Version, table, tables
 
 # Celery 4.0 renamed the settings to lowercase names; 3.x reads only uppercase ones.
-LOWERCASE_SETTINGS_SINCE: Version = next(t.version for t in tables() if t.lowercase_names)
+LOWERCASE_SETTINGS_SINCE: Version = next(v for v in SUPPORTED_VERSIONS if table(v).lowercase_names)
 
 
 def setting_keys(version: Version) -> FrozenSet[str]:
