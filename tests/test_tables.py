@@ -194,3 +194,22 @@ def test_the_flake8_plugin_imports_neither_celery_nor_kombu(tmp_path):
         assert "CEL" in open("out.txt").read()
     """)
     assert imported_modules(run, project) == []
+
+
+def test_an_apps_defaults_are_the_target_releases():
+    from celerylint.parse import parse_and_extract
+    from celerylint.project import Project
+
+    facts = parse_and_extract('from celery import Celery\napp = Celery("proj")\n',
+                              "proj/celery.py", "proj.celery", False)
+
+    def app(version):
+        (found,) = Project([facts], version).apps
+        return found
+
+    assert app((5, 6)).value("event_queue_exclusive").value is False
+    assert app((5, 7)).value("event_queue_exclusive").value is True
+    assert app((3, 1)).value("task_serializer").value == "pickle"
+    assert app((5, 4)).value("task_default_queue_type").value is None  # 5.5 added it
+    assert app((5, 5)).value("task_default_queue_type").value == "classic"
+    assert not app((5, 7)).value("result_backend_max_retries").known
