@@ -2,8 +2,8 @@ import os
 import sys
 
 # `python -m celerylint` puts the current directory first on sys.path.  The
-# project being checked must never be imported: a top-level `celery.py` there
-# would shadow the real Celery (whose tables the linter reads) and run.
+# project being checked must never be imported: a module of it named like one the
+# linter imports would shadow it and run.
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 

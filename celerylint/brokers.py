@@ -7,26 +7,11 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from kombu.transport import TRANSPORT_ALIASES
-
 from celerylint.project import AppView, ResolvedSetting
+from celerylint.tables import DEFAULT_VISIBILITY_TIMEOUT, TRANSPORT_KINDS
 
-
-def _schemes_for(*transport_prefixes: str) -> frozenset:
-    return frozenset(alias for alias, transport in TRANSPORT_ALIASES.items()
-                     if transport.startswith(transport_prefixes))
-
-
-AMQP_SCHEMES = _schemes_for("kombu.transport.pyamqp:", "kombu.transport.librabbitmq:")
-REDIS_SCHEMES = _schemes_for("kombu.transport.redis:")
-SQS_SCHEMES = _schemes_for("kombu.transport.SQS:")
 DEFAULT_TRANSPORT = "amqp"  # kombu's default when neither URL nor transport names one
 BROKER_URL_KEYS = ("broker_url", "broker_read_url", "broker_write_url")
-
-# kombu/transport/redis.py Channel: `visibility_timeout = 3600  # 1 hour`;
-# kombu/transport/SQS/__init__.py Channel: `default_visibility_timeout = 1800  # 30 minutes.`
-# (not imported: kombu.transport.redis cannot be imported without the redis package).
-DEFAULT_VISIBILITY_TIMEOUT = {"redis": 3600.0, "sqs": 1800.0}
 
 
 def broker_schemes(app: AppView) -> Optional[List[str]]:
@@ -83,10 +68,8 @@ def broker_kind(app: AppView) -> Optional[str]:
 
 
 def _kind(scheme: str) -> str:
-    for kind, known in (("amqp", AMQP_SCHEMES), ("redis", REDIS_SCHEMES), ("sqs", SQS_SCHEMES)):
-        if scheme in known:
-            return kind
-    return "other"
+    """The kind of a transport alias (kombu's TRANSPORT_ALIASES, via celerylint.tables)."""
+    return TRANSPORT_KINDS.get(scheme, "other")
 
 
 def visibility_timeout(app: AppView) -> Optional[float]:

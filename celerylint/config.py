@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from celerylint.tables import NEWEST_KNOWN
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11 only
@@ -34,7 +36,6 @@ DEFAULT_EXCLUDE = [
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", ".celerylint_cache", "site-packages",
 ]
-NEWEST_KNOWN: Version = (5, 7)
 
 CODE_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore")
 STRING_LIST_KEYS = ("exclude", "extend-exclude", "src")

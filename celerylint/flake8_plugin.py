@@ -53,8 +53,6 @@ import dataclasses
 import gc
 import os
 import re
-import sys
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
@@ -269,36 +267,14 @@ def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[st
 
 @lru_cache(maxsize=None)
 def load_engine() -> None:
-    """Import the engine, the rules and Celery's own tables, never the checked project.
+    """Import the engine and the rules, never the checked project.
 
-    ``python -m flake8`` puts the current directory first on ``sys.path``; run from a
-    package holding the usual ``celery.py`` (``proj/celery.py``), ``import celery``
-    would import and run the project's module instead of Celery.  Once the real
-    ``celery`` package is imported its submodules resolve through it, so the path is
-    only narrowed while the engine loads.
-    """
-    with _project_off_sys_path():
-        import celery  # noqa: F401  (the installed Celery, before anything else asks)
+    Nothing the engine loads imports Celery or kombu (their tables are data shipped
+    in the package), so a project's own ``celery.py`` on ``sys.path`` cannot shadow
+    anything the plugin needs."""
+    from celerylint.rule import all_rules
 
-        from celerylint.rule import all_rules
-
-        all_rules()
-
-
-@contextmanager
-def _project_off_sys_path() -> Iterator[None]:
-    saved = list(sys.path)
-    cwd = os.getcwd()
-    sys.path[:] = [entry for entry in saved if not _may_shadow_celery(entry, cwd)]
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
-
-
-def _may_shadow_celery(entry: str, cwd: str) -> bool:
-    directory = os.path.abspath(entry or cwd)
-    return directory == cwd or os.path.isfile(os.path.join(directory, "celery.py"))
+    all_rules()
 
 
 # -- per-process memo ----------------------------------------------------------------

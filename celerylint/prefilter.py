@@ -270,8 +270,11 @@ def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:
 def read_keys(parsed: Iterable[FileFacts]) -> Set[str]:
     """Uppercase keys of parsed settings sources that CEL201 could report unless the
     project reads them (``settings.KEY``): keys written on an app, and keys of any
-    module or class that look like Celery settings under a namespace the project uses."""
+    module or class that look like Celery settings under a namespace the project uses,
+    in any supported Celery release (a superset: parsing one file too many changes no
+    finding)."""
     from celerylint.settings import celery_like
+    from celerylint.tables import tables
 
     files = list(parsed)
     namespaces: Set[Optional[str]] = {None}
@@ -283,7 +286,8 @@ def read_keys(parsed: Iterable[FileFacts]) -> Set[str]:
         for setting in facts.settings:
             key = setting.key
             if key.isupper() and key not in keys and (
-                    setting.app or any(celery_like(key, ns) for ns in namespaces)):
+                    setting.app or any(celery_like(key, ns, names) for ns in namespaces
+                                       for names in tables())):
                 keys.add(key)
     return keys
 

@@ -12,8 +12,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from celerylint.facts import (AppFact, BeatEntry, Dispatch, FileFacts, FunctionFact, Loc,
                               SettingAssign, TaskFact, Value)
-from celerylint.settings import DEFAULTS, celery_like, read_alone, resolve
-from celerylint.versions import setting_keys
+from celerylint.settings import celery_like, read_alone, resolve
+from celerylint.tables import NEWEST_KNOWN, SettingTable, table as release_table
 
 TASK_BASE_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task",
                      "celery.task.base.Task", "celery.app.Task"}
@@ -57,12 +57,18 @@ class AppView:
     # (path, assign) of the keys Celery rejects at start-up for mixing old and new names
     mix_error: List[Tuple[str, SettingAssign]] = field(default_factory=list)
     old_style: bool = False  # Celery reads the config object as old uppercase names
+    version: Tuple[int, int] = NEWEST_KNOWN  # the target Celery version
+
+    @property
+    def table(self) -> SettingTable:
+        """The target release's settings: names, old names, defaults."""
+        return release_table(self.version)
 
     def get(self, key: str) -> Optional[ResolvedSetting]:
         return self.settings.get(key)
 
     def value(self, key: str) -> Value:
-        """The effective value: set in the project, else Celery's default.
+        """The effective value: set in the project, else the target release's default.
 
         Unknown when a config source could not be resolved and the key is not
         set explicitly (the missing source might set it)."""
@@ -71,7 +77,7 @@ class AppView:
             return found.value
         if self.unresolved_sources:
             return Value.unknown(f"{key} (config source {self.unresolved_sources[0]} not resolved)")
-        return Value(True, DEFAULTS.get(key))
+        return self.table.default(key)
 
 
 @dataclass
@@ -97,10 +103,11 @@ class BeatView:
 
 
 class Project:
-    def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = (5, 7),
+    def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = NEWEST_KNOWN,
                  options: Optional[Dict] = None, python_version: Optional[Tuple[int, int]] = None):
         self.files: Dict[str, FileFacts] = {f.path: f for f in files}
         self.target_version = target_version
+        self.settings_table = release_table(target_version)  # the target release's settings
         self.python_version = python_version  # the project's lowest Python, None: not declared
         self.options = options or {}
         self.modules: Dict[str, FileFacts] = {}
@@ -198,7 +205,8 @@ class Project:
     # -- apps and settings -----------------------------------------------------
     def _app_view(self, app: AppFact, facts: FileFacts) -> AppView:
         """Resolve an app's settings as its target Celery version does (celerylint.settings)."""
-        view = AppView(app, facts.path, namespace=app.namespace)
+        view = AppView(app, facts.path, namespace=app.namespace, version=self.target_version)
+        settings_table = view.table
         conf: Dict[str, Tuple[str, SettingAssign]] = {}
         for source in (s for f in self._sorted_files() for s in f.config_sources):
             if source.app != app.qualname:
@@ -221,9 +229,7 @@ class Project:
         for _, path, _, assign in sorted(writes, key=lambda w: w[:3]):
             changes[assign.key] = (path, assign)
         auto = {a.key for _, _, _, a in writes if a.kind == "celery-kwarg"}
-        known = setting_keys(self.target_version)
-        resolution = resolve(list(changes), list(conf), auto, view.namespace, self.target_version,
-                             known)
+        resolution = resolve(list(changes), list(conf), auto, view.namespace, settings_table)
         maps = {"changes": changes, "conf": conf}
         for key, (map_name, raw) in resolution.values.items():
             path, assign = maps[map_name][raw]
@@ -239,10 +245,11 @@ class Project:
                 for raw, (path, assign) in keys.items():
                     if (map_name, raw) in resolution.read:
                         continue
-                    if map_name == "conf" and not (one_source and celery_like(raw, view.namespace)):
+                    if map_name == "conf" and not (one_source and celery_like(raw, view.namespace,
+                                                                               settings_table)):
                         continue
                     view.ignored.append(IgnoredKey(path, assign, map_name, shadowed=read_alone(
-                        raw, map_name, auto, view.namespace, self.target_version, known)))
+                        raw, map_name, auto, view.namespace, settings_table)))
         return view
 
     def _config_source_settings(self, target: str, kind: str, app_file: FileFacts

@@ -5,15 +5,18 @@ A schedule :class:`~celerylint.facts.Value` is a number of seconds, a
 ``crontab`` or ``solar``.  :func:`period_seconds` gives the shortest time
 between two runs, or None when it cannot be known statically.
 
-Crontab fields are parsed by Celery's own ``celery.schedules.crontab`` (it only
-parses its arguments); this module only walks the expanded sets to find the
-smallest gap between consecutive firing times.
+Crontab fields are expanded here as ``celery.schedules.crontab`` expands them in
+every supported Celery release (``crontab_parser`` and ``crontab._expand_cronspec``,
+unchanged from 3.1 to 5.7 but for month names; tests/test_schedules.py and
+tests/test_differential.py compare the two over many specs); then the expanded sets
+are walked to find the smallest gap between consecutive firing times.
 """
 from __future__ import annotations
 
 import datetime
+import re
 from functools import lru_cache
-from typing import Any, FrozenSet, Optional, Tuple
+from typing import Any, Callable, FrozenSet, List, Optional, Sequence, Tuple
 
 from celerylint.facts import BeatEntry, Value, as_seconds
 
@@ -29,6 +32,15 @@ CALENDAR_END = datetime.date(2029, 1, 1)
 ALL_WEEKDAYS = frozenset(range(7))
 ALL_MONTH_DAYS = frozenset(range(1, 32))
 ALL_MONTHS = frozenset(range(1, 13))
+# (max_, min_) of each field, as crontab.__init__ passes them to _expand_cronspec.
+FIELD_RANGES = {"minute": (60, 0), "hour": (24, 0), "day_of_week": (7, 0),
+                "day_of_month": (31, 1), "month_of_year": (12, 1)}
+# celery/utils/time.py: the names weekday() knows; month names (yearmonth()) are read
+# only by releases after 5.3, so a spec using one has no answer common to every release.
+WEEKDAYS = {name: number for number, name in enumerate(("sun", "mon", "tue", "wed", "thu",
+                                                        "fri", "sat"))}
+MONTH_NAMES = frozenset(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                         "nov", "dec"))
 
 
 def period_seconds(value: Value) -> Optional[float]:
@@ -84,22 +96,128 @@ def crontab_min_gap(args: list, kwargs: dict) -> Optional[float]:
 
 
 def _hashable(spec: Any) -> Any:
-    return tuple(spec) if isinstance(spec, list) else spec
+    """A field value as a cache key: lists as tuples, and a dict (which Celery rejects,
+    its keys being strings) as None, which Celery rejects too."""
+    if isinstance(spec, list):
+        return tuple(_hashable(item) for item in spec)
+    return None if isinstance(spec, dict) else spec
 
 
 @lru_cache(maxsize=256)
 def _expand(fields: Tuple[Tuple[str, Any], ...]) -> Optional[Tuple[FrozenSet[int], ...]]:
-    """Celery's expansion of each crontab field, or None when Celery rejects it."""
-    try:
-        from celery.schedules import crontab
+    """Celery's expansion of each crontab field (``*`` for a field not given), or None
+    when Celery rejects it or the releases disagree on it."""
+    given = dict(fields)
+    sets = []
+    for name in CRONTAB_FIELDS:
+        expanded = expand_cronspec(given.get(name, "*"), *FIELD_RANGES[name])
+        if expanded is None:
+            return None
+        sets.append(expanded)
+    return tuple(sets)
 
-        parsed = crontab(**{k: (list(v) if isinstance(v, tuple) else v) for k, v in fields})
-        sets = tuple(frozenset(getattr(parsed, name)) for name in CRONTAB_FIELDS)
-    except Exception:  # any spec Celery cannot parse: the schedule is unknown
+
+class _Rejected(Exception):
+    """A crontab field Celery refuses, or one the supported releases read differently."""
+
+
+def expand_cronspec(spec: Any, max_: int, min_: int = 0) -> Optional[FrozenSet[int]]:
+    """crontab._expand_cronspec: the numbers a field fires on, or None when unknown.
+
+    ``spec`` is a field's statically evaluated value: an int, a string, or a list
+    (tuples and sets evaluate to lists; Celery turns any iterable into a set).  None
+    stands for every spec that Celery rejects (it raises), that holds something other
+    than plain ints, that expands to nothing, or that uses a month name."""
+    try:
+        if isinstance(spec, int):  # bool is an int to Celery too
+            result = {spec}
+        elif isinstance(spec, str):
+            result = _CrontabParser(max_, min_).parse(spec)
+        elif isinstance(spec, (list, tuple)):
+            if not all(isinstance(item, (int, float)) for item in spec):
+                return None  # strings and others make Celery's range check raise
+            result = set(spec)
+        else:
+            return None
+        if any(number >= max_ + min_ or number < min_ for number in result):
+            return None
+    except (_Rejected, ValueError, TypeError):
         return None
-    if not all(s and all(isinstance(x, int) and not isinstance(x, bool) for x in s) for s in sets):
+    if not result or not all(isinstance(x, int) and not isinstance(x, bool) for x in result):
         return None
-    return sets
+    return frozenset(result)
+
+
+class _CrontabParser:
+    """celery.schedules.crontab_parser: ``groups :: expr (',' expr)*`` where
+    ``expr :: ('*' | number ('-' number)?) ('/' steps)?``, matched as Celery matches it
+    (each pattern from the start of a part only, so text after a match is ignored)."""
+
+    _range = r"(\w+?)-(\w+)"
+    _steps = r"/(\w+)?"
+    _star = r"\*"
+
+    def __init__(self, max_: int, min_: int) -> None:
+        self.max_, self.min_ = max_, min_
+        self.patterns: Sequence[Tuple["re.Pattern[str]", Callable[[Sequence[Any]], List[int]]]] = (
+            (re.compile(self._range + self._steps), self._range_steps),
+            (re.compile(self._range), self._expand_range),
+            (re.compile(self._star + self._steps), self._star_steps),
+            (re.compile("^" + self._star + "$"), self._expand_star),
+        )
+
+    def parse(self, spec: str) -> set:
+        numbers: set = set()
+        for part in spec.split(","):
+            if not part:
+                raise _Rejected("empty part")
+            numbers |= set(self._parse_part(part))
+        return numbers
+
+    def _parse_part(self, part: str) -> List[int]:
+        for pattern, handler in self.patterns:
+            found = pattern.match(part)
+            if found:
+                return handler(found.groups())
+        return self._expand_range((part,))
+
+    def _expand_range(self, tokens: Sequence[str]) -> List[int]:
+        start = self._expand_number(tokens[0])
+        if len(tokens) > 1:
+            end = self._expand_number(tokens[1])
+            if end < start:  # wraps around the end of the field
+                return list(range(start, self.min_ + self.max_)) + list(range(self.min_, end + 1))
+            return list(range(start, end + 1))
+        return [start]
+
+    def _range_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
+        if len(tokens) != 3 or not tokens[2]:
+            raise _Rejected("empty filter")
+        return self._expand_range(tokens[:2])[::int(tokens[2])]
+
+    def _star_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
+        if not tokens or not tokens[0]:
+            raise _Rejected("empty filter")
+        return self._expand_star()[::int(tokens[0])]
+
+    def _expand_star(self, *args: Any) -> List[int]:
+        return list(range(self.min_, self.max_ + self.min_))
+
+    def _expand_number(self, text: str) -> int:
+        if text[0] == "-":
+            raise _Rejected("negative numbers not supported")
+        try:
+            number = int(text)
+        except ValueError:
+            abbreviation = text[0:3].lower()
+            if abbreviation in MONTH_NAMES:
+                raise _Rejected("month names are read by some releases only")
+            if abbreviation not in WEEKDAYS:
+                raise
+            number = WEEKDAYS[abbreviation]
+        if number > self.min_ + self.max_ - 1 or number < self.min_:
+            raise _Rejected("out of range")
+        return number
 
 
 @lru_cache(maxsize=256)

@@ -1,48 +1,17 @@
-"""Celery's own setting tables: names, old names and defaults.
+"""How Celery resolves its settings: which raw key provides each setting.
 
-Taken from the installed Celery (``celery.app.defaults``), never copied by
-hand, so they follow the Celery release the linter runs with.
+The names, old names and defaults come from the target release's table
+(:class:`celerylint.tables.SettingTable`, generated from the real releases); this
+module holds only the lookup logic, each step named after the Celery code it follows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from celery.app.defaults import DEFAULTS as _CELERY_DEFAULTS
-from celery.app.defaults import (_OLD_DEFAULTS, _OLD_SETTING_KEYS, _TO_NEW_KEY, _TO_OLD_KEY,
-                                 SETTING_KEYS)
-
-NEW_KEYS = frozenset(SETTING_KEYS)
-OLD_TO_NEW: Dict[str, str] = dict(_TO_NEW_KEY)
-NEW_TO_OLD: Dict[str, str] = dict(_TO_OLD_KEY)
-DEFAULTS: Dict[str, Any] = {k: v for k, v in _CELERY_DEFAULTS.items() if k in NEW_KEYS}
-
-
-def normalise_key(key: str, namespace: Optional[str]) -> Optional[str]:
-    """The new-style setting name a key sets, or None when Celery ignores it.
-
-    With a namespace (Django's ``namespace="CELERY"``) only prefixed keys are
-    read, and the prefix is dropped before the name is looked up.
-    """
-    if namespace:
-        prefix = namespace + "_"
-        if not key.startswith(prefix):
-            return None
-        stripped = key[len(prefix):]
-        if stripped.lower() in NEW_KEYS and stripped.isupper():
-            return stripped.lower()
-        return OLD_TO_NEW.get(key) or OLD_TO_NEW.get(stripped)
-    if key in NEW_KEYS:
-        return key
-    return OLD_TO_NEW.get(key)
-
+from celerylint.tables import SettingTable
 
 # -- resolution as Celery does it --------------------------------------------
-# celery/app/defaults.py: the old (uppercase) names that detect_settings counts as
-# "old style", and the defaults table keyed by them.
-OLD_KEYS = frozenset(_OLD_SETTING_KEYS)
-OLD_DEFAULT_KEYS = frozenset(_OLD_DEFAULTS)
-
 # celery/utils/collections.py ConfigurationView.__getitem__: up to 5.6 each key is
 # tried in every map in turn (defaults included), so the plain name found among the
 # defaults hides an old name under a namespace; 5.7 tries every key in one map
@@ -69,7 +38,7 @@ def _match_case(text: str, other: str) -> str:
     return text
 
 
-def lookup_keys(key: str, prefix: Optional[str]) -> List[str]:
+def lookup_keys(key: str, prefix: Optional[str], table: SettingTable) -> List[str]:
     """The raw keys ``app.conf[key]`` tries, in order (ConfigurationView._to_keys plus
     Settings' key converters ``_old_key_to_new`` and ``_new_key_to_old``)."""
     if prefix:
@@ -77,7 +46,7 @@ def lookup_keys(key: str, prefix: Optional[str]) -> List[str]:
         keys = [_match_case(pkey, prefix), key]
     else:
         keys = [key]
-    return keys + [OLD_TO_NEW.get(key, key), NEW_TO_OLD.get(key, key)]
+    return keys + [table.old_to_new.get(key, key), table.new_to_old.get(key, key)]
 
 
 @dataclass
@@ -96,11 +65,11 @@ class Resolution:
 
 
 def detect_style(conf_keys: Iterable[str], auto_keys: Iterable[str], prefix: Optional[str],
-                 setting_keys: Iterable[str] = NEW_KEYS) -> Tuple[bool, List[str]]:
+                 table: SettingTable) -> Tuple[bool, List[str]]:
     """celery/app/utils.py detect_settings: (old style?, keys that raise the mixing error)."""
     have = set(conf_keys) - set(auto_keys)
-    is_in_new = have & set(setting_keys)
-    is_in_old = have & OLD_KEYS
+    is_in_new = have & table.new_keys
+    is_in_old = have & table.old_keys
     old_style, left = False, is_in_old
     if is_in_new:
         if is_in_old and len(is_in_old) > len(is_in_new):
@@ -112,31 +81,30 @@ def detect_style(conf_keys: Iterable[str], auto_keys: Iterable[str], prefix: Opt
             old_style, left = False, is_in_old
     if prefix:
         old_style, left = False, set()
-    convert = NEW_TO_OLD if old_style else OLD_TO_NEW
+    convert = table.new_to_old if old_style else table.old_to_new
     return old_style, sorted(k for k in left if convert[k] not in have)
 
 
 def resolve(changes: Iterable[str], conf: Iterable[str], auto_keys: Iterable[str],
-            namespace: Optional[str], version: Tuple[int, int],
-            setting_keys: Iterable[str] = NEW_KEYS) -> Resolution:
-    """Which raw key provides each setting, as Celery ``version`` looks them up.
+            namespace: Optional[str], table: SettingTable) -> Resolution:
+    """Which raw key provides each setting, as the table's Celery release looks them up.
 
     ``changes`` are the keys written on the app (Celery keywords, ``conf`` writes and
     updates), ``conf`` the keys of the config object (None-free list of its names)."""
     prefix = namespace_prefix(namespace)
     conf_keys = set(conf)
-    setting_keys = frozenset(setting_keys)
-    old_style, mix_error = detect_style(conf_keys, auto_keys, prefix, setting_keys)
-    convert = NEW_TO_OLD if old_style else OLD_TO_NEW
+    setting_keys = table.new_keys
+    old_style, mix_error = detect_style(conf_keys, auto_keys, prefix, table)
+    convert = table.new_to_old if old_style else table.old_to_new
     change_keys = {convert.get(k, k) for k in changes}
     raw_change = {convert.get(k, k): k for k in changes}
-    defaults = OLD_DEFAULT_KEYS if old_style else setting_keys
+    defaults = table.old_default_keys if old_style else setting_keys
     maps = [("changes", change_keys), ("conf", conf_keys), ("defaults", defaults)]
     result = Resolution(old_style=old_style, mix_error=mix_error)
 
     def lookup(key: str) -> Optional[Tuple[str, str]]:
-        keys = lookup_keys(key, prefix)
-        if version >= MAP_MAJOR_LOOKUP_SINCE:
+        keys = lookup_keys(key, prefix, table)
+        if table.version >= MAP_MAJOR_LOOKUP_SINCE:
             order = [(name, k) for name, present in maps for k in keys if k in present]
         else:
             order = [(name, k) for k in keys for name, present in maps if k in present]
@@ -164,47 +132,47 @@ def resolve(changes: Iterable[str], conf: Iterable[str], auto_keys: Iterable[str
 
 # Old-style uppercase names start with these (celery/app/defaults.py NAMESPACES).
 OLD_PREFIXES = ("CELERY_", "CELERYD_", "CELERYBEAT_", "CELERYMON_", "BROKER_")
-NEW_GROUPS = frozenset(k.split("_", 1)[0] for k in NEW_KEYS if "_" in k)
 
 
-def celery_like(key: str, namespace: Optional[str]) -> bool:
+def celery_like(key: str, namespace: Optional[str], table: SettingTable) -> bool:
     """Whether a config object's name is meant as a Celery setting.
 
     Config objects hold other names too (a Django settings module has DEBUG and
     DATABASES; a config module has helper variables): under a namespace only
     names with its prefix, and Celery's own names, count."""
-    if key in NEW_KEYS or key in OLD_KEYS:
+    if key in table.new_keys or key in table.old_keys:
         return True
     prefix = namespace_prefix(namespace)
     if prefix:
         return key.startswith(prefix)
     if key.isupper():
         return key.startswith(OLD_PREFIXES)
-    return key.islower() and "_" in key and key.split("_", 1)[0] in NEW_GROUPS
+    return key.islower() and "_" in key and key.split("_", 1)[0] in table.new_groups
 
 
 def read_alone(key: str, source: str, auto_keys: Iterable[str], namespace: Optional[str],
-               version: Tuple[int, int], setting_keys: Iterable[str] = NEW_KEYS) -> bool:
+               table: SettingTable) -> bool:
     """Whether Celery would read ``key`` if it were the only key of its source."""
     changes, conf = ([key], []) if source == "changes" else ([], [key])
-    alone = resolve(changes, conf, auto_keys, namespace, version, setting_keys)
+    alone = resolve(changes, conf, auto_keys, namespace, table)
     return bool(alone.read)
 
 
-def meaning(key: str, namespace: Optional[str]) -> Optional[str]:
-    """The new-style setting a key names under some reading: as written, as an old
-    name, or with the namespace prefix (or Django's ``CELERY_``) taken off."""
-    if key in NEW_KEYS:
+def meaning(key: str, namespace: Optional[str], table: SettingTable) -> Optional[str]:
+    """The new-style setting a key names under some reading of the table's release: as
+    written, as an old name, or with the namespace prefix (or Django's ``CELERY_``)
+    taken off."""
+    if key in table.new_keys:
         return key
-    if key in OLD_TO_NEW:
-        return OLD_TO_NEW[key]
+    if key in table.old_to_new:
+        return table.old_to_new[key]
     for prefix in (namespace_prefix(namespace), "CELERY_"):
         if prefix and key.startswith(prefix) and len(key) > len(prefix):
             rest = key[len(prefix):]
-            if rest.isupper() and rest.lower() in NEW_KEYS:
+            if rest.isupper() and rest.lower() in table.new_keys:
                 return rest.lower()
-            if rest in OLD_TO_NEW:
-                return OLD_TO_NEW[rest]
+            if rest in table.old_to_new:
+                return table.old_to_new[rest]
     return None
 
 

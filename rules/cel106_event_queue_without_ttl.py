@@ -5,7 +5,7 @@ from typing import Iterator, Optional, Tuple
 from celerylint.brokers import broker_kind
 from celerylint.project import AppView, Project, ResolvedSetting
 from celerylint.rule import Finding, Rule, first_per_location
-from celerylint.settings import NEW_TO_OLD
+from celerylint.tables import table
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
 
 EVENT_SWITCHES = ("worker_send_task_events", "task_send_sent_event")
@@ -119,7 +119,8 @@ class EventQueueWithoutTtlRule(Rule):
                 f"{ttl.assign.key} = None turns off the message TTL of the event queues while "
                 f"task events are enabled by {switch.assign.key}{where}: {CONSEQUENCE}; set "
                 f"{ttl.assign.key} = 5{_expires_advice(app, ttl, version)}"))
-        if app.unresolved_sources or setting_default("event_queue_ttl", version) is not None:
+        default = setting_default("event_queue_ttl", version)
+        if app.unresolved_sources or not default.known or default.value is not None:
             return None
         return self.finding(switch.path, switch.assign.loc, (
             f"task events are enabled by {switch.assign.key} but the event queues have no message "
@@ -140,24 +141,20 @@ def _events_switch(app: AppView) -> Optional[ResolvedSetting]:
 def _expires_advice(app: AppView, written: ResolvedSetting, version: Tuple[int, int]) -> str:
     """Advice to also expire idle event queues, unless they already do."""
     expires = app.get("event_queue_expires")
-    if expires is None:
-        current = setting_default("event_queue_expires", version)
-    elif expires.value.known:
-        current = expires.value.value
-    else:
-        return ""
-    if current is not None:
+    current = setting_default("event_queue_expires", version) if expires is None else expires.value
+    if not current.known or current.value is not None:
         return ""
     return f" and {_spelling(written, 'event_queue_expires', version)} = 60"
 
 
 def _spelling(written: ResolvedSetting, key: str, version: Tuple[int, int]) -> str:
     """How to write setting `key` in the style the project already uses for `written`."""
+    old_name = table(version).new_to_old.get(key, key.upper())
     if version < LOWERCASE_SETTINGS_SINCE:
-        return NEW_TO_OLD.get(key, key.upper())
+        return old_name
     name = written.assign.key
     if name == written.key:
         return key
     if name.endswith(written.key.upper()):
         return name[: len(name) - len(written.key)] + key.upper()
-    return NEW_TO_OLD.get(key, key.upper())
+    return old_name

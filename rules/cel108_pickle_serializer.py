@@ -5,7 +5,7 @@ from typing import Iterator, List, Optional
 from celerylint.facts import Value
 from celerylint.project import AppView, Project
 from celerylint.rule import Finding, Rule, first_per_location
-from celerylint.settings import NEW_TO_OLD
+from celerylint.tables import table
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
 
 PICKLE_NAMES = frozenset({"pickle", "application/x-python-serialize"})
@@ -138,8 +138,8 @@ class PickleSerializer(Rule):
             return None
         defaults: List[str] = []
         for key in ("task_serializer", "result_serializer", "accept_content"):
-            if app.get(key) is None and _admits_pickle(Value(True, setting_default(key, version))):
-                defaults.append(NEW_TO_OLD.get(key, key.upper()))
+            if app.get(key) is None and _admits_pickle(setting_default(key, version)):
+                defaults.append(table(version).new_to_old.get(key, key.upper()))
         if not defaults:
             return None
         names = ", ".join(defaults)

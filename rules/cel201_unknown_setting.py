@@ -6,8 +6,9 @@ from typing import Iterator, List, Optional, Set
 from celerylint.config import OptionSpec
 from celerylint.project import AppView, IgnoredKey, Project
 from celerylint.rule import Finding, Rule, first_per_location
-from celerylint.settings import NEW_TO_OLD, addon_key, meaning, namespace_prefix, spelled_for
-from celerylint.versions import added_after, removed_in, removed_setting, setting_keys
+from celerylint.settings import addon_key, meaning, namespace_prefix, spelled_for
+from celerylint.tables import SettingTable
+from celerylint.versions import added_in, removed_in, setting_elsewhere
 
 # Settings Celery reads with `app.conf.get(...)` although its defaults table
 # (celery.app.defaults) does not declare them, so no table can be imported.
@@ -24,8 +25,14 @@ class UnknownSettingRule(Rule):
     ## What it does
     Reports a key in a Celery settings source that is not a setting of the
     target Celery version, so Celery ignores it: a typo (`task_ack_late`),
-    a setting a later release added, or one a release removed.  The message
-    suggests the nearest real name, or names the release that removed it.
+    a setting a later release added, one a release removed, or another
+    release's name of a setting the target spells differently (Celery 4.0
+    reads task events only as `CELERYD_SEND_EVENTS`, 3.1 and 4.1 on as
+    `CELERY_SEND_EVENTS`).  The message suggests the nearest real name, names
+    the release that added or removed the setting, or gives the spelling the
+    target reads.  Which release has which setting comes from the tables of
+    every Celery release shipped with the linter, not from the Celery
+    installed beside it.
 
     Settings sources are the places an app reads: `Celery(...)` keywords,
     `app.conf.update(...)`, `app.conf.x = ...`, `app.conf["x"] = ...`, and
@@ -107,37 +114,53 @@ class UnknownSettingRule(Rule):
         read_as = bare.lower() if prefix and key.startswith(prefix) and bare.isupper() else key
         if read_as in UNDECLARED_SETTINGS:
             return None
-        setting = meaning(key, app.namespace) or removed_setting(key)
+        names = project.settings_table
+        if meaning(key, app.namespace, names) is not None:
+            return None  # a real setting the namespace hides: CEL204
+        setting = setting_elsewhere(key, app.namespace, version)
         release = "Celery {}.{}".format(*version)
         if setting is not None:
-            if setting in setting_keys(version):
-                return None  # a real setting the namespace hides: CEL204
+            if setting in names.new_keys:  # a name other releases give a setting this one has
+                spelled = _spelling(setting, key, app, ignored, names)
+                return self.finding(ignored.path, ignored.assign.loc, (
+                    f"{release} does not read {key} (other releases' name of {setting}), so "
+                    f"Celery ignores it: write {spelled}"))
             removed = removed_in(setting, version)
             if removed is not None:
                 return self.finding(ignored.path, ignored.assign.loc, (
                     f"{key} was removed in Celery {removed[0]}.{removed[1]}, so {release} ignores "
                     f"it: remove it"))
-            later = added_after(setting, version)
-            if later is not None:
+            added = added_in(setting, version)
+            if added is not None:
                 return self.finding(ignored.path, ignored.assign.loc, (
-                    f"{key} is not a setting of {release} (it came after {later[0]}.{later[1]}), "
-                    f"so Celery ignores it: upgrade Celery or remove it"))
+                    f"{key} is not a setting of {release} (it was added in Celery "
+                    f"{added[0]}.{added[1]}), so Celery ignores it: upgrade Celery or remove it"))
             return None
-        suggestion = _nearest(key, app, ignored, version)
+        suggestion = _nearest(key, app, ignored, names)
         hint = f"; did you mean {suggestion}?" if suggestion else \
             "; remove it, or add it to known-settings if an add-on reads it"
         return self.finding(ignored.path, ignored.assign.loc,
                             f"{key} is not a Celery setting, so Celery ignores it{hint}")
 
 
-def _nearest(key: str, app: AppView, ignored: IgnoredKey, version) -> Optional[str]:
+def _spelling(setting: str, key: str, app: AppView, ignored: IgnoredKey,
+              table: SettingTable) -> str:
+    """How this source must spell ``setting`` for the target release to read it."""
+    if ignored.source != "conf":
+        return setting  # keys written on the app are read by their new-style name
+    if app.namespace:
+        return spelled_for(setting, app.namespace)
+    return table.new_to_old.get(setting, setting) if key.isupper() else setting
+
+
+def _nearest(key: str, app: AppView, ignored: IgnoredKey, table: SettingTable) -> Optional[str]:
     """The real name closest to ``key``, spelled the way this source must spell it."""
-    names = sorted(setting_keys(version))
+    names = sorted(table.new_keys)
     prefix = namespace_prefix(app.namespace)
     if prefix and (ignored.source == "conf" or key.startswith(prefix)):
         spelled = {spelled_for(name, app.namespace): name for name in names}
     elif key.isupper():
-        spelled = {NEW_TO_OLD[name]: name for name in names if name in NEW_TO_OLD}
+        spelled = {table.new_to_old[name]: name for name in names if name in table.new_to_old}
     else:
         spelled = {name: name for name in names}
     def bare(name: str) -> str:

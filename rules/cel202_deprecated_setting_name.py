@@ -4,7 +4,7 @@ from typing import Iterator
 
 from celerylint.project import Project
 from celerylint.rule import Finding, Rule
-from celerylint.settings import OLD_KEYS, spelled_for
+from celerylint.settings import spelled_for
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE
 
 
@@ -66,12 +66,13 @@ class DeprecatedSettingNameRule(Rule):
         if project.target_version < LOWERCASE_SETTINGS_SINCE:
             return
         seen = set()
+        old_keys = project.settings_table.old_keys
         for app in project.apps:
             if app.mix_error:
                 continue
             for setting, resolved in sorted(app.settings.items()):
                 key = resolved.assign.key
-                if key not in OLD_KEYS or key == setting:
+                if key not in old_keys or key == setting:
                     continue
                 from_conf = resolved.assign.kind in ("module", "class")
                 replacement = spelled_for(setting, app.namespace) if from_conf else setting

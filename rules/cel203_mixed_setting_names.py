@@ -5,7 +5,7 @@ from typing import Iterator
 from celerylint.facts import SettingAssign
 from celerylint.project import Project
 from celerylint.rule import Finding, Rule, first_per_location
-from celerylint.settings import NEW_KEYS, NEW_TO_OLD, OLD_TO_NEW
+from celerylint.tables import SettingTable
 
 
 class MixedSettingNamesRule(Rule):
@@ -73,16 +73,17 @@ class MixedSettingNamesRule(Rule):
     severity = "error"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        return first_per_location(self._finding(path, assign) for app in project.apps
+        names = project.settings_table
+        return first_per_location(self._finding(path, assign, names) for app in project.apps
                                   for path, assign in app.mix_error)
 
-    def _finding(self, path: str, assign: SettingAssign) -> Finding:
+    def _finding(self, path: str, assign: SettingAssign, names: SettingTable) -> Finding:
         key = assign.key
-        if key in NEW_KEYS:
-            advice = (f"Celery wants {NEW_TO_OLD.get(key, key)} (most names here are old); "
+        if key in names.new_keys:
+            advice = (f"Celery wants {names.new_to_old.get(key, key)} (most names here are old); "
                       f"better, move every name of this config to the new lowercase style")
         else:
-            advice = f"rename it to {OLD_TO_NEW.get(key, key)}"
+            advice = f"rename it to {names.old_to_new.get(key, key)}"
         return self.finding(path, assign.loc, (
             f"{key} mixes an old-style name with new-style names in the same config: "
             f"Celery raises ImproperlyConfigured at start-up; {advice}"))

@@ -5,7 +5,6 @@ from typing import Iterator, Optional
 from celerylint.project import AppView, IgnoredKey, Project
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import meaning, namespace_prefix, spelled_for
-from celerylint.versions import setting_keys
 
 
 class NamespaceMismatchRule(Rule):
@@ -77,8 +76,8 @@ class NamespaceMismatchRule(Rule):
         if ignored.shadowed:
             return None
         key = ignored.assign.key
-        setting = meaning(key, app.namespace)
-        if setting is None or setting not in setting_keys(project.target_version):
+        setting = meaning(key, app.namespace, project.settings_table)
+        if setting is None:
             return None
         release = "Celery {}.{}".format(*project.target_version)
         prefix = namespace_prefix(app.namespace)

@@ -1,11 +1,23 @@
-"""Load a fixture project into a real Celery app and print what app.conf makes of it.
+"""Ask a real Celery what the linter must agree with, and print it as JSON.
 
 Run as a script, in a subprocess, under the interpreter of the Celery version to
 compare with (tests/test_differential.py)::
 
-    python tests/celery_probe.py FIXTURE_ROOT MODULE:APP
+    python tests/celery_probe.py FIXTURE_ROOT MODULE:APP   # an app's settings
+    python tests/celery_probe.py tables                    # the setting tables
+    python tests/celery_probe.py crontab SPECS.json        # crontab field expansions
 
-Prints one JSON object:
+``tables`` prints Celery's own tables (``celery.app.defaults``: SETTING_KEYS,
+_TO_NEW_KEY, _TO_OLD_KEY, _OLD_SETTING_KEYS, _OLD_DEFAULTS, DEFAULTS and each
+option's type and deprecation), the path of that module, and kombu's
+TRANSPORT_ALIASES with the source files of its redis and SQS transports (found,
+not imported: they need the redis and boto3 packages).  Defaults that are not plain
+data are printed as ``{"$not_plain": type name}``.
+
+``crontab`` reads a JSON list of ``[field, spec]`` and prints, for each, the sorted
+numbers ``crontab(**{field: spec})`` expands the field to, or None when it raises.
+
+For an app, prints one JSON object:
 
 - ``version``: the Celery version;
 - ``error``: the ImproperlyConfigured message when Celery refuses the settings;
@@ -25,6 +37,7 @@ import datetime
 import importlib
 import inspect
 import json
+import math
 import os
 import sys
 import types
@@ -145,5 +158,74 @@ def probe(root: str, target: str) -> dict:
     return out
 
 
+def plain(value):
+    """A default as JSON data, or ``{"$not_plain": ...}`` when it is not plain data."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$not_plain": "float"}
+    if isinstance(value, datetime.timedelta):
+        return {"$timedelta": value.total_seconds()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: plain(v) for k, v in value.items()}
+    return {"$not_plain": type(value).__name__}
+
+
+def option_type(option):
+    kind = option.type
+    return kind if isinstance(kind, str) else {"$class": f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def tables() -> dict:
+    import importlib.util
+
+    import kombu
+    import kombu.transport
+    from celery.app import defaults
+
+    options = dict(defaults.flatten(defaults.NAMESPACES))
+    sources = {}
+    for module in ("redis", "SQS"):
+        spec = importlib.util.find_spec(f"kombu.transport.{module}")
+        sources[module] = spec.origin
+    return {
+        "version": celery.__version__, "defaults_file": defaults.__file__,
+        "setting_keys": sorted(defaults.SETTING_KEYS),
+        "to_new": dict(defaults._TO_NEW_KEY), "to_old": dict(defaults._TO_OLD_KEY),
+        "old_keys": sorted(defaults._OLD_SETTING_KEYS),
+        "old_defaults": {k: plain(v) for k, v in defaults._OLD_DEFAULTS.items()},
+        "defaults": {k: plain(v) for k, v in defaults.DEFAULTS.items()},
+        "types": {k: option_type(o) for k, o in options.items()},
+        "deprecation": {k: {a: getattr(o, a) for a in ("deprecate_by", "remove_by", "alt")
+                            if getattr(o, a, None) is not None} for k, o in options.items()},
+        "kombu": {"version": kombu.__version__, "transport_sources": sources,
+                  "transport_aliases": {k: v if isinstance(v, str) else None
+                                        for k, v in kombu.transport.TRANSPORT_ALIASES.items()}},
+    }
+
+
+def crontab_fields(specs_file: str) -> list:
+    from celery.schedules import crontab
+
+    with open(specs_file, encoding="utf-8") as handle:
+        specs = json.load(handle)
+    expanded = []
+    for field, spec in specs:
+        try:
+            numbers = getattr(crontab(**{field: spec}), field)
+            expanded.append(sorted(numbers, key=repr))
+        except Exception:  # what Celery rejects, however it says so
+            expanded.append(None)
+    return expanded
+
+
 if __name__ == "__main__":
-    print(json.dumps(probe(sys.argv[1], sys.argv[2]), sort_keys=True))
+    if sys.argv[1] == "tables":
+        result = tables()
+    elif sys.argv[1] == "crontab":
+        result = crontab_fields(sys.argv[2])
+    else:
+        result = probe(sys.argv[1], sys.argv[2])
+    print(json.dumps(result, sort_keys=True))

@@ -8,7 +8,8 @@ def test_fixture_tree():
 def test_target_version_decides_added_and_removed_settings():
     findings = lint(FIXTURES / "CEL201", select="CEL201", target_version=(5, 3))
     messages = {(f.path, f.line): f.message for f in findings}
-    assert "came after 5.3" in messages[("proj/celery.py", 11)]
+    # worker_eta_task_limit: not in celery 5.5.3's celery/app/defaults.py, in 5.6.3's
+    assert "(it was added in Celery 5.6)" in messages[("proj/celery.py", 11)]
     old = lint(FIXTURES / "CEL201", select="CEL201", target_version=(4, 4))
     assert ("proj/celery.py", 10) not in {(f.path, f.line) for f in old}  # 4.4 still has it
 
@@ -21,3 +22,54 @@ def test_known_settings_option(project):
         """}
     assert [f.line for f in project(files, select="CEL201")] == [3, 3]
     assert project(files, select="CEL201", known_settings=["task_ack_late", "task_acks_lat"]) == []
+
+
+def test_settings_the_old_hand_written_lists_got_wrong(project):
+    """Every minor has its own table now: no release between two measured ones counts
+    as having every later setting."""
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.conf.update(task_default_queue_type="quorum", result_accept_content=["json"])
+        """}
+    at_54 = {f.message for f in project(files, select="CEL201", target_version=(5, 4))}
+    assert at_54 == {"task_default_queue_type is not a setting of Celery 5.4 (it was added in "
+                     "Celery 5.5), so Celery ignores it: upgrade Celery or remove it"}
+    at_42 = [f.message for f in project(files, select="CEL201", target_version=(4, 2))]
+    assert any(m.startswith("result_accept_content is not a setting of Celery 4.2 (it was added "
+                            "in Celery 4.3)") for m in at_42), at_42
+    assert project(files, select="CEL201", target_version=(5, 5)) == []
+
+
+def test_a_name_the_target_release_spells_differently(project):
+    """Celery 4.0.2 reads worker_send_task_events as CELERYD_SEND_EVENTS only (3.1 and
+    4.1 on: CELERY_SEND_EVENTS)."""
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.config_from_object("proj.celeryconfig")
+        """, "proj/celeryconfig.py": """
+        BROKER_URL = "amqp://"
+        CELERY_SEND_EVENTS = True
+        """}
+    (finding,) = project(files, select="CEL201", target_version=(4, 0))
+    assert (finding.path, finding.line) == ("proj/celeryconfig.py", 2)
+    assert finding.message == ("Celery 4.0 does not read CELERY_SEND_EVENTS (other releases' name "
+                               "of worker_send_task_events), so Celery ignores it: write "
+                               "CELERYD_SEND_EVENTS")
+    assert project(files, select="CEL201", target_version=(4, 1)) == []
+
+
+def test_settings_celery_4_dropped_are_named_as_removed(project):
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.config_from_object("proj.celeryconfig")
+        """, "proj/celeryconfig.py": """
+        BROKER_URL = "amqp://"
+        CELERYD_AUTORELOADER = "x:Y"
+        """}
+    (finding,) = project(files, select="CEL201", target_version=(4, 4))
+    assert finding.message == ("CELERYD_AUTORELOADER was removed in Celery 4.0, so Celery 4.4 "
+                               "ignores it: remove it")
+    assert project(files, select="CEL201", target_version=(3, 1)) == []

@@ -61,6 +61,17 @@ def test_wheel_ships_rules_inside_the_package(wheel):
 
 
 @pytest.mark.slow
+def test_wheel_ships_the_celery_tables(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read("celerylint/data/celery.json")
+        requires = [line for name in archive.namelist() if name.endswith(".dist-info/METADATA")
+                    for line in archive.read(name).decode("utf-8").splitlines()
+                    if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    assert shipped == (REPO / "celerylint" / "data" / "celery.json").read_bytes()
+    assert not [line for line in requires if "celery" in line or "kombu" in line], requires
+
+
+@pytest.mark.slow
 def test_wheel_declares_entry_points(wheel):
     with zipfile.ZipFile(wheel) as archive:
         (entry_points_file,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]

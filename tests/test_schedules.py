@@ -65,6 +65,10 @@ def test_crontab_positional_fields():
     crontab(minute="abc"),
     crontab(minute=0, hour=0, day_of_month=31, month_of_year=2),  # never fires
     crontab("0", minute="5"),                            # a field given twice
+    crontab(minute={"a": 1}),                            # a dict: Celery rejects it
+    crontab(minute=[[0, 1]]),                            # a nested list: Celery rejects it
+    crontab(minute=[0.5]),                               # not plain ints
+    crontab(minute=0, month_of_year="jan"),              # Celery <= 5.3 rejects month names
 ])
 def test_unknown_periods(value):
     assert period_seconds(value) is None
@@ -100,3 +104,20 @@ def test_beat_entry_label():
     assert beat_entry_label(entry(Value(True, 1), name="proj.legacy.poll",
                                   setting="periodic_task")) == "periodic task proj.legacy.poll"
     assert beat_entry_label(entry(Value(True, 1))) == "periodic task"
+
+
+@pytest.mark.parametrize("field, spec, numbers", [
+    ("minute", "*/15", {0, 15, 30, 45}),
+    ("hour", "22-2", {22, 23, 0, 1, 2}),                 # a range wraps around
+    ("day_of_week", "fri-mon", {5, 6, 0, 1}),
+    ("day_of_week", "Monday", {1}),
+    ("day_of_month", "*/10", {1, 11, 21, 31}),
+    ("month_of_year", "2-12/5", {2, 7, 12}),
+    ("minute", "1-5 and more", {1, 2, 3, 4, 5}),         # Celery ignores text after a match
+    ("minute", [0, 0, 30], {0, 30}),
+    ("minute", 7, {7}),
+])
+def test_crontab_fields_expand_as_celery_does(field, spec, numbers):
+    from celerylint.schedules import FIELD_RANGES, expand_cronspec
+
+    assert expand_cronspec(spec, *FIELD_RANGES[field]) == numbers

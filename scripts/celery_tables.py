@@ -1,0 +1,403 @@
+"""Generate celerylint/data/celery.json from Celery's and kombu's own releases.
+
+The linter never imports Celery or kombu: what it knows of them (setting names, old
+names, defaults, types; transport aliases and default visibility timeouts) is this
+data file, read from the real releases by this script and proven by the differential
+tests (tests/test_differential.py against the Celery releases .ci/run installs,
+tests/test_tables.py for the file itself).
+
+How to run (needs pip and network access to PyPI; ``packaging`` must be importable)::
+
+    python scripts/celery_tables.py                    # write celerylint/data/celery.json
+    python scripts/celery_tables.py --check            # exit 1 when the shipped file differs
+    python scripts/celery_tables.py --downloads DIR    # keep (and reuse) the downloads in DIR
+
+Each release is fetched with ``pip download --no-deps --only-binary=:all:`` (a wheel,
+whose sha256 is recorded) and only read, never installed or imported:
+
+- Celery: ``celery/app/defaults.py`` is executed on its own, with small stand-ins for
+  the few Celery helpers it imports (``strtobool``, ``memoize``, ``celery.five``) and a
+  stand-in ``sys`` that describes CPython, so the tables are the same whatever Python
+  runs the script (old releases do not import on Python 3.11).  From the module
+  Celery builds, per release: every setting's new-style name, its old (uppercase)
+  name, default, type and deprecation (``deprecate_by``/``remove_by``/``alt``, where
+  set).  Celery 3.1 has only uppercase names: each is given the new-style name that
+  the first later release maps it to as an old name, else the name that release gives
+  it without its ``CELERY_``/``CELERYD_``/``CELERYBEAT_``/``CELERYMON_`` prefix
+  (``CELERY_ENABLE_UTC`` is ``enable_utc``; 4.x maps ``ENABLE_UTC``), else the
+  uppercase name lowercased (settings 4.0 dropped: ``CELERYD_AUTORELOADER``).
+- kombu: ``kombu/transport/__init__.py``'s ``TRANSPORT_ALIASES`` (parsed, not run) and
+  the ``visibility_timeout`` / ``default_visibility_timeout`` class attributes of the
+  redis and SQS transports' ``Channel``.
+
+Defaults are stored as JSON: tuples as lists, ``timedelta`` as ``{"$timedelta":
+seconds}``, and anything else that is not plain data as ``{"$object": "type name"}``,
+which the linter treats as unknown, never as a value.  A type that is a Python class
+rather than Celery's type string is ``{"$class": "builtins.int"}``.
+
+kombu is not pinned by the Celery release (4.0.2 allows kombu 4.0.2 to 4.6.11, 5.6 any
+kombu >= 5.6), so the linter cannot know which kombu a target Celery runs with: the
+file keeps each kombu release's aliases, and the linter uses only what is the same in
+every one of them.  An alias names the same kind of transport in every release that
+has it (the script stops if that ever changes); an alias an older kombu lacks cannot
+connect there at all, so its kind is taken from the releases that have it.  The
+default visibility timeouts are the same in every release (the script stops if not).
+
+Output is deterministic: sorted keys, one setting per line, and nothing taken from
+the machine (no dates, no paths).
+
+How to add a release: append the newest patch release of the new Celery minor to
+CELERY_RELEASES (replace the entry of a minor that got a later patch release), add
+the last patch release of every kombu minor that a supported Celery allows to
+KOMBU_RELEASES (the script stops when a Celery release allows no listed kombu), run
+the script, read the diff of celerylint/data/celery.json, and add the new minor to the
+differential runs in .ci/run.  NEWEST_KNOWN and the supported target versions follow
+from the file.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import datetime
+import hashlib
+import json
+import math
+import re
+import subprocess
+import sys
+import tempfile
+import types
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+OUTPUT = REPO / "celerylint" / "data" / "celery.json"
+FORMAT = 1
+
+# The last patch release of every Celery minor from 3.1 to 5.7.
+CELERY_RELEASES = ("3.1.26.post2", "4.0.2", "4.1.1", "4.2.2", "4.3.1", "4.4.7", "5.0.5", "5.1.2",
+                   "5.2.7", "5.3.6", "5.4.0", "5.5.3", "5.6.3", "5.7.0")
+# The last patch release of every kombu minor that one of those allows.
+KOMBU_RELEASES = ("3.0.37", "4.0.2", "4.1.0", "4.2.2.post1", "4.3.0", "4.4.0", "4.5.0", "4.6.11",
+                  "5.0.2", "5.1.0", "5.2.4", "5.3.7", "5.4.2", "5.5.4", "5.6.2", "5.7.0")
+
+OLD_PREFIXES = ("CELERY_", "CELERYD_", "CELERYBEAT_", "CELERYMON_")
+# How the linter groups kombu transports: the transport class each alias names.
+TRANSPORT_KINDS = (("kombu.transport.pyamqp:", "amqp"), ("kombu.transport.librabbitmq:", "amqp"),
+                   ("kombu.transport.redis:", "redis"), ("kombu.transport.SQS:", "sqs"))
+VISIBILITY_TIMEOUTS = (("redis", "redis", "visibility_timeout"),
+                       ("sqs", "SQS", "default_visibility_timeout"))
+
+
+# -- downloads ------------------------------------------------------------------
+
+def download(project: str, release: str, directory: Path) -> Path:
+    """The wheel of ``project==release`` in ``directory``, fetched from PyPI if absent."""
+    found = _wheel_in(project, release, directory)
+    if found is None:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                               "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
+                               "--dest", str(directory), f"{project}=={release}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True)
+        found = _wheel_in(project, release, directory)
+        if done.returncode != 0 or found is None:
+            raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
+    return found
+
+
+def download_all(wanted: List[Tuple[str, str]], directory: Path) -> Dict[Tuple[str, str], Path]:
+    """Every (project, release) wheel, several pip processes at a time (each waits on PyPI)."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        paths = pool.map(lambda item: download(item[0], item[1], directory), wanted)
+        return dict(zip(wanted, paths))
+
+
+def _wheel_in(project: str, release: str, directory: Path) -> Optional[Path]:
+    wheels = sorted(directory.glob(f"{project}-{release}-*.whl"))
+    return wheels[0] if wheels else None
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_member(wheel: Path, *names: str) -> str:
+    """The text of the first of ``names`` that the wheel holds."""
+    with zipfile.ZipFile(wheel) as archive:
+        members = set(archive.namelist())
+        for name in names:
+            if name in members:
+                return archive.read(name).decode("utf-8")
+    raise SystemExit(f"{wheel.name} holds none of {names}")
+
+
+def kombu_requirement(wheel: Path) -> str:
+    """The kombu version specifier of a Celery wheel (its unconditional Requires-Dist)."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        text = archive.read(metadata).decode("utf-8")
+    from packaging.requirements import Requirement
+
+    for line in text.splitlines():
+        if line.startswith("Requires-Dist: kombu"):
+            requirement = Requirement(line.split(":", 1)[1].strip())
+            if requirement.name == "kombu" and requirement.marker is None:
+                return str(requirement.specifier)
+    raise SystemExit(f"{wheel.name} does not require kombu")
+
+
+# -- Celery: celery/app/defaults.py -------------------------------------------------
+
+def _standins() -> Dict[str, types.ModuleType]:
+    """What celery/app/defaults.py imports, as far as building its tables needs."""
+    celery_stub = types.ModuleType("celery-standin")
+    celery_stub.items = lambda mapping: list(mapping.items())  # celery.five
+    celery_stub.keys = lambda mapping: list(mapping.keys())
+    celery_stub.python_2_unicode_compatible = lambda cls: cls
+    celery_stub.strtobool = lambda value: value  # only Option.to_python calls it
+    celery_stub.memoize = lambda *args, **kwargs: (lambda function: function)
+    sys_stub = types.ModuleType("sys-standin")
+    sys_stub.platform = "linux"  # CPython on Linux: DEFAULT_POOL is 'prefork'
+    sys_stub.version_info = (3, 9, 0)
+    return {"celery": celery_stub, "sys": sys_stub}
+
+
+def run_defaults_module(source: str, filename: str = "celery/app/defaults.py") -> Dict[str, Any]:
+    """Execute one release's celery/app/defaults.py alone and return its namespace."""
+    standins = _standins()
+    real_import = builtins.__import__
+
+    def standin_import(name, globals=None, locals=None, fromlist=(), level=0):
+        top = name.split(".")[0]
+        if top == "celery":
+            return standins["celery"]
+        if name == "sys":
+            return standins["sys"]
+        return real_import(name, globals, locals, fromlist, level)
+
+    namespace: Dict[str, Any] = {"__builtins__": dict(vars(builtins), __import__=standin_import),
+                                 "__name__": "celery.app.defaults", "__file__": filename}
+    exec(compile(source, filename, "exec", dont_inherit=True), namespace)
+    return namespace
+
+
+def json_value(value: Any) -> Any:
+    """A default as JSON data; ``{"$object": ...}`` for anything that is not plain data."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"$object": f"float {value!r}"}
+    if isinstance(value, datetime.timedelta):
+        return {"$timedelta": value.total_seconds()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: json_value(item) for key, item in value.items()}
+    return {"$object": f"{type(value).__module__}.{type(value).__qualname__}"}
+
+
+def type_name(option_type: Any) -> Any:
+    """Celery's type string, or ``{"$class": ...}`` where a release gives a Python class."""
+    if isinstance(option_type, str):
+        return option_type
+    return {"$class": f"{option_type.__module__}.{option_type.__qualname__}"}
+
+
+def _setting(option: Any, old: str) -> Dict[str, Any]:
+    entry = {"default": json_value(option.default), "old": old, "type": type_name(option.type)}
+    for attribute in ("deprecate_by", "remove_by", "alt"):
+        value = getattr(option, attribute, None)
+        if value is not None:
+            entry[attribute] = value
+    return entry
+
+
+def settings_from_module(namespace: Dict[str, Any]) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
+    """(has new-style names?, {name: setting}) from a celery.app.defaults namespace.
+
+    Releases with new-style names (4.0 on) are keyed by them; Celery 3.1's uppercase
+    names are keyed as they are (see name_uppercase_release)."""
+    options = dict(namespace["flatten"](namespace["NAMESPACES"]))
+    defaults = namespace["DEFAULTS"]
+    if set(options) != set(defaults):
+        raise SystemExit("DEFAULTS and NAMESPACES disagree")
+    if "_TO_OLD_KEY" not in namespace:
+        return False, {key: _setting(option, key) for key, option in options.items()}
+    to_old, to_new = namespace["_TO_OLD_KEY"], namespace["_TO_NEW_KEY"]
+    old_defaults, old_keys = namespace["_OLD_DEFAULTS"], namespace["_OLD_SETTING_KEYS"]
+    # One old name per setting and back: the file keeps only the old name of each.
+    checks = [set(options) == set(namespace["SETTING_KEYS"]) == set(to_old),
+              {new: old for old, new in to_new.items()} == to_old,
+              set(old_keys) == set(old_defaults) == set(to_new),
+              all(old_defaults[to_old[key]] is defaults[key] for key in options),
+              all(defaults[key] is option.default for key, option in options.items())]
+    if not all(checks):
+        raise SystemExit(f"celery.app.defaults tables are not one old name per setting: {checks}")
+    return True, {key: _setting(option, to_old[key]) for key, option in options.items()}
+
+
+def name_uppercase_release(settings: Dict[str, Dict[str, Any]],
+                           later: List[Tuple[str, Dict[str, Dict[str, Any]]]]
+                           ) -> Dict[str, Dict[str, Any]]:
+    """Key a release that has only uppercase names (3.1) by new-style names."""
+    old_to_new = [(release, {entry["old"]: key for key, entry in table.items()})
+                  for release, table in later]
+    named: Dict[str, Dict[str, Any]] = {}
+    for old, entry in sorted(settings.items()):
+        name, source = _new_name(old, old_to_new)
+        if name in named:
+            raise SystemExit(f"two uppercase names become {name}")
+        named[name] = dict(entry, named_by=source)
+    return named
+
+
+def _new_name(old: str, old_to_new: List[Tuple[str, Dict[str, str]]]) -> Tuple[str, str]:
+    for release, mapping in old_to_new:
+        if old in mapping:
+            return mapping[old], release
+    for prefix in OLD_PREFIXES:
+        bare = old[len(prefix):] if old.startswith(prefix) else None
+        for release, mapping in old_to_new:
+            if bare and bare in mapping:
+                return mapping[bare], f"{release} without {prefix}"
+    return old.lower(), "lowercased"
+
+
+# -- kombu -----------------------------------------------------------------------------
+
+def transport_aliases(source: str) -> Dict[str, Optional[str]]:
+    """kombu.transport.TRANSPORT_ALIASES: alias -> transport path (None when not a string)."""
+    for node in ast.parse(source).body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                and [getattr(t, "id", None) for t in node.targets] == ["TRANSPORT_ALIASES"]):
+            return {key.value: value.value if isinstance(value, ast.Constant)
+                    and isinstance(value.value, str) else None
+                    for key, value in zip(node.value.keys, node.value.values)}
+    raise SystemExit("no TRANSPORT_ALIASES dict literal")
+
+
+def transport_kind(path: Optional[str]) -> str:
+    for prefix, kind in TRANSPORT_KINDS:
+        if path is not None and path.startswith(prefix):
+            return kind
+    return "other"
+
+
+def channel_attribute(source: str, attribute: str) -> float:
+    """A number assigned to ``attribute`` in the body of the module's ``class Channel``.
+
+    Read line by line, not parsed: kombu 3.0's redis transport names a parameter
+    ``async``, which Python 3.7 and later cannot parse."""
+    in_channel = False
+    for line in source.splitlines():
+        if line[:1].strip():  # a top-level line starts or ends the class
+            in_channel = re.match(r"class Channel\b", line) is not None
+            continue
+        found = re.match(rf"    {attribute} = (\d+(?:\.\d+)?)\s*(?:#.*)?$", line)
+        if in_channel and found:
+            return float(found.group(1))
+    raise SystemExit(f"no Channel.{attribute} number")
+
+
+def kombu_release(wheel: Path) -> Dict[str, Any]:
+    aliases = transport_aliases(read_member(wheel, "kombu/transport/__init__.py"))
+    timeouts = {}
+    for kind, module, attribute in VISIBILITY_TIMEOUTS:
+        source = read_member(wheel, f"kombu/transport/{module}.py",
+                             f"kombu/transport/{module}/__init__.py")
+        timeouts[kind] = channel_attribute(source, attribute)
+    return {"file": wheel.name, "sha256": sha256(wheel), "transport_aliases": aliases,
+            "visibility_timeout": timeouts}
+
+
+def kombu_summary(releases: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """What is the same in every kombu release: each alias's kind, the visibility timeouts."""
+    kinds: Dict[str, str] = {}
+    for release, data in releases.items():
+        for alias, path in data["transport_aliases"].items():
+            kind = transport_kind(path)
+            if kinds.setdefault(alias, kind) != kind:
+                raise SystemExit(f"kombu {release}: {alias} is {kind}, elsewhere {kinds[alias]}")
+    timeouts = {json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()}
+    if len(timeouts) != 1:
+        raise SystemExit(f"kombu releases disagree on visibility timeouts: {sorted(timeouts)}")
+    return {"transport_kinds": kinds, "visibility_timeout": json.loads(timeouts.pop())}
+
+
+# -- the whole file ---------------------------------------------------------------------
+
+def minor(release: str) -> str:
+    return ".".join(release.split(".")[:2])
+
+
+def celery_release(wheel: Path) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
+    source = read_member(wheel, "celery/app/defaults.py")
+    return settings_from_module(run_defaults_module(source))
+
+
+def generate(downloads: Path) -> Dict[str, Any]:
+    from packaging.specifiers import SpecifierSet
+
+    fetched = download_all([("kombu", r) for r in KOMBU_RELEASES]
+                           + [("celery", r) for r in CELERY_RELEASES], downloads)
+    kombu = {release: kombu_release(fetched["kombu", release]) for release in KOMBU_RELEASES}
+    wheels = {release: fetched["celery", release] for release in CELERY_RELEASES}
+    tables = {release: celery_release(wheel) for release, wheel in wheels.items()}
+    celery: Dict[str, Any] = {}
+    for index, release in enumerate(CELERY_RELEASES):
+        lowercase, settings = tables[release]
+        if not lowercase:
+            later = [(r, tables[r][1]) for r in CELERY_RELEASES[index + 1:] if tables[r][0]]
+            settings = name_uppercase_release(settings, later)
+        allowed = SpecifierSet(kombu_requirement(wheels[release]))
+        kombu_releases = [k for k in KOMBU_RELEASES if k in allowed]
+        if not kombu_releases:
+            raise SystemExit(f"celery {release} allows no kombu of KOMBU_RELEASES ({allowed})")
+        celery[minor(release)] = {
+            "release": release, "file": wheels[release].name, "sha256": sha256(wheels[release]),
+            "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings}
+    return {"format": FORMAT, "generator": "scripts/celery_tables.py", "celery": celery,
+            "kombu": dict(kombu_summary(kombu), releases=kombu)}
+
+
+def dumps(data: Dict[str, Any]) -> str:
+    """JSON with sorted keys, indented down to one line per setting or per kombu release."""
+    def emit(value: Any, depth: int, path: Tuple[str, ...]) -> str:
+        flat = (len(path) >= 4 and path[0] == "celery" and path[2] == "settings") or \
+            (len(path) >= 3 and path[:2] == ("kombu", "releases")) or not isinstance(value, dict)
+        if flat or not value:
+            return json.dumps(value, sort_keys=True, ensure_ascii=True)
+        pad = " " * (depth + 1)
+        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, path + (key,))}"
+                 for key in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    return emit(data, 0, ()) + "\n"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the shipped file instead of writing it")
+    parser.add_argument("--downloads", type=Path, help="directory that keeps the downloaded wheels")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        downloads = args.downloads or Path(scratch)
+        downloads.mkdir(parents=True, exist_ok=True)
+        text = dumps(generate(downloads))
+    if args.check:
+        same = args.output.is_file() and args.output.read_text(encoding="utf-8") == text
+        print(f"{args.output}: {'up to date' if same else 'DIFFERS from the releases'}")
+        return 0 if same else 1
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8", newline="\n")
+    print(f"wrote {args.output} ({len(text)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
