@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 FACTS_VERSION = 2
+# Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
+# decoder rejects entries holding them): code walking a value never runs out of stack.
+MAX_VALUE_DEPTH = 32
 
 
 @dataclass(frozen=True)
