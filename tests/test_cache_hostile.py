@@ -413,3 +413,71 @@ def test_entries_larger_than_the_cap_are_not_written(tmp_path, monkeypatch):
     assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), small, True)
     assert cache.lookup_stat(path, "ctx", path.stat(), True) == (small, True, text_digest("x = 1\n"))
+
+
+# -- the strict decoder ---------------------------------------------------------------
+
+FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
+    """A refused entry of our own would be a silent cache miss on every run."""
+    from celerylint.facts import to_data
+    from celerylint.parse import parse_and_extract
+
+    text = path.read_bytes().decode("utf-8", "replace")
+    facts = parse_and_extract(text, "x.py", "x", False)
+    assert from_data(json.loads(json.dumps(to_data(facts)))) == facts
+
+
+def test_the_decoder_accepts_every_field_filled():
+    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
+                                  FileFacts, FunctionFact, ImportFact, Loc, SettingAssign,
+                                  TaskFact, Value, to_data)
+
+    loc = Loc(1, 2, 3, 4)
+    known = Value(True, {"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
+                         "kwargs": {"x": {"$timedelta": 3.0}, "y": [[1]]}}, "", True)
+    facts = FileFacts(
+        path="p.py", module="p", error="e", error_loc=loc, internal_error=None,
+        imports=[ImportFact("a", "b.a", True, 3)],
+        apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY")],
+        config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
+        settings=[SettingAssign("k", known, loc, "module", "p.app", "C")],
+        class_bases={"C": ["object"]},
+        tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", {"o": Value.unknown("x")},
+                        {"o": loc}, ["b"], True, "f")],
+        functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"], True)], 3, ["w"], ["x.y"])],
+        dispatches=[Dispatch(loc, "delay", "f", "p.f", "n", [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
+                             {"countdown": Value(True, 5)}, "discarded", "g")],
+        beat=[BeatEntry(loc, "b", "t", "p.t", Value(True, 1.0), loc, {}, "beat_schedule", "p.app")],
+        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]})
+    assert from_data(json.loads(json.dumps(to_data(facts)))) == facts
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d.update(version=True),
+    lambda d: d["noqa"].update({"01": []}),
+    lambda d: d["error_loc"].update(line=2 ** 70),
+    lambda d: d["settings"][0]["value"].update(value={"$timedelta": "5"}),
+    lambda d: d["settings"][0]["value"].update(value={"$call": "x", "args": []}),
+    lambda d: d["settings"][0]["value"].update(known=False),  # an unknown value holding data
+    lambda d: d["settings"][0]["value"].update(value={1, 2}),  # not JSON data
+    lambda d: d["imports"][0].update(line=-1),
+    lambda d: d["class_bases"].update(C="object"),
+], ids=["bool version", "padded line key", "huge line", "timedelta of a string",
+        "call without kwargs", "unknown with data", "a set", "negative line", "str for a list"])
+def test_the_decoder_refuses(damage):
+    from celerylint.facts import (FileFacts, ImportFact, InvalidFacts, Loc, SettingAssign, Value,
+                                  to_data)
+
+    facts = FileFacts(path="p.py", module="p", error_loc=Loc(1, 1, 1, 1),
+                      imports=[ImportFact("a", "b", False, 1)],
+                      settings=[SettingAssign("k", Value(True, [1]), Loc(1, 1, 1, 1), "module")],
+                      class_bases={"C": ["object"]})
+    data = to_data(facts)
+    assert from_data(data) == facts
+    damage(data)
+    with pytest.raises(InvalidFacts):
+        from_data(data)
