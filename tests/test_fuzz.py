@@ -225,3 +225,24 @@ def test_mutated_fixture_file(tmp_path, baselines, tree, name, kind, seed):
     assert time.perf_counter() - start < RUN_SECONDS
     assert kept(findings, f"tree/{name}") == {f for f in baselines[tree]
                                               if f[0] != f"tree/{name}"}
+
+
+# -- hostile programs found by reading the code, outside this test's files ---------------
+
+HANG_RESOLVE = ("extract.py Extractor.resolve_strict follows `A = B.x; B = A.y` for ever "
+                "(A -> B.x -> A.y.x -> B.x.y.x ...): unbounded recursion on a growing name")
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("from celery import shared_task\nA = B.x\nB = A.y\nA.delay(1)\n",
+                 marks=pytest.mark.xfail(reason=HANG_RESOLVE, strict=True,
+                                         raises=subprocess.TimeoutExpired)),
+    "from celery import shared_task\nA = B\nB = A\nA.delay(1)\n",
+    "from celery import shared_task\nA = B.x\nB = A.y\nprint(A)\n",
+], ids=["attribute cycle called", "name cycle called", "attribute cycle not called"])
+def test_alias_cycles_finish(tmp_path, source):
+    (tmp_path / "pyproject.toml").write_text("[tool.celerylint]\n", encoding="utf-8")
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "celerylint", "check", "--no-cache", "-j", "1"],
+                          cwd=tmp_path, capture_output=True, timeout=20)
+    assert done.returncode in (0, 1), done.stderr
