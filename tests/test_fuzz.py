@@ -244,5 +244,5 @@ def test_alias_cycles_finish(tmp_path, source):
     (tmp_path / "pyproject.toml").write_text("[tool.celerylint]\n", encoding="utf-8")
     (tmp_path / "m.py").write_text(source, encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "celerylint", "check", "--no-cache", "-j", "1"],
-                          cwd=tmp_path, capture_output=True, timeout=20)
+                          cwd=tmp_path, capture_output=True, timeout=10)
     assert done.returncode in (0, 1), done.stderr
