@@ -7,8 +7,12 @@ modification time:
 
 - fast path: the size and ``mtime_ns`` still match -> the stored facts, no read;
 - else the file is read and its text digest compared: same text -> the stored facts;
-- a missing, corrupt (garbage, truncated JSON) or foreign-version entry is ignored
-  and rewritten after the file is parsed again.
+- a missing, corrupt (garbage, truncated or too deeply nested JSON, invalid UTF-8) or
+  foreign-version entry, one whose fields have the wrong types or keys (see
+  ``celerylint.facts.from_data``), and anything that is not a regular file (a symlink,
+  a FIFO, a device, a directory) or is larger than ``MAX_ENTRY_BYTES`` is ignored and
+  replaced after the file is parsed again.  Entries are opened without following a
+  symlink and without blocking: nothing an entry holds can crash or hang a run.
 
 A modification time less than two seconds old is not trusted for the fast path (a
 write within the file system's timestamp granularity could go unseen), so such an
@@ -16,8 +20,11 @@ entry is always checked by digest.
 
 Writes go to a temporary file in the cache directory, then ``os.replace``: readers
 (parallel flake8 workers, concurrent runs) see an old entry or a new one, never a
-half-written one.  Any OS error (a read-only project, a full disk) turns the cache
-off for the rest of the run; the run itself goes on.  Entries of deleted or renamed
+half-written one, and a symlink in the entry's place is replaced, never written
+through.  A cache directory that is a symlink (or not a directory) is not used at all:
+a checked-out repository cannot point the linter's writes elsewhere.  Any OS error (a
+read-only project, a full disk) turns the cache off for the rest of the run; the run
+itself goes on.  Entries of deleted or renamed
 files stay until the directory is removed.  Never pickle: entries are read back with
 ``celerylint.facts.from_data``.
 """
@@ -26,6 +33,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import stat
+import sys
 import tempfile
 import time
 from functools import lru_cache
@@ -42,6 +52,14 @@ CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
 ENTRY_FORMAT = 1
 EXTRACTOR_MODULES = ("extract.py", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py")
 RECENT_SECONDS = 2.0
+MAX_ENTRY_BYTES = 32 * 1024 * 1024
+# Nesting json.loads may go through beyond the caller's frames: entries nest about 45 deep.
+# The process-wide recursion limit may be far higher (celerylint.parse raises it for its
+# big-stack thread), and json's C recursion would then overflow this thread's stack.
+JSON_RECURSION = 250
+ENTRY_KEYS = frozenset(("format", "context", "stamp", "digest", "full", "facts"))
+READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
 
 
 def text_digest(text: str) -> str:
@@ -73,7 +91,8 @@ class FactsCache:
 
     def __init__(self, root: Path):
         self.directory: Optional[str] = os.path.join(os.path.abspath(root), CACHE_DIR_NAME)
-        self._ready = False
+        self._ready = False  # the directory exists and holds its marker files
+        self._checked = False  # the directory is a real directory
 
     @property
     def enabled(self) -> bool:
@@ -85,17 +104,38 @@ class FactsCache:
         return os.path.join(self.directory or "", name + ".json")
 
     def _read(self, path: Path, context: str) -> Optional[Dict[str, Any]]:
-        if self.directory is None:
+        if self.directory is None or not self._usable():
+            return None
+        data = _read_regular_file(self._entry_path(path, context), MAX_ENTRY_BYTES)
+        if data is None:
             return None
         try:
-            with open(self._entry_path(path, context), "rb") as handle:
-                entry = json.loads(handle.read().decode("utf-8"))
-        except (OSError, ValueError):
+            entry = _loads(data.decode("utf-8"))
+        except (ValueError, RecursionError):  # garbage, invalid UTF-8, nested too deeply
             return None
-        if (not isinstance(entry, dict) or entry.get("format") != ENTRY_FORMAT
-                or entry.get("context") != context or not isinstance(entry.get("facts"), dict)):
+        if (type(entry) is not dict or entry.keys() != ENTRY_KEYS
+                or entry["format"] != ENTRY_FORMAT or entry["context"] != context
+                or type(entry["facts"]) is not dict or type(entry["digest"]) is not str
+                or type(entry["full"]) is not bool or not _is_stamp(entry["stamp"])):
             return None
         return entry
+
+    def _usable(self) -> bool:
+        """False (and the cache off) when the directory is a symlink or not a directory;
+        a missing one is fine: it is made on the first store."""
+        if self._checked:
+            return True
+        try:
+            status = os.lstat(self.directory or "")
+        except FileNotFoundError:
+            return True
+        except OSError:
+            status = None
+        if status is None or not stat.S_ISDIR(status.st_mode):
+            self.directory = None
+            return False
+        self._checked = True
+        return True
 
     def lookup_stat(self, path: Path, context: str, status: os.stat_result,
                     need_full: bool) -> Optional[Tuple[FileFacts, bool, str]]:
@@ -122,13 +162,24 @@ class FactsCache:
             stamp = [status.st_size, status.st_mtime_ns]
         entry = {"format": ENTRY_FORMAT, "context": context, "stamp": stamp, "digest": digest,
                  "full": full, "facts": to_data(facts)}
-        data = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        try:
+            data = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        except (ValueError, RecursionError):  # not serialisable: such facts are not cached
+            return
+        if len(data) > MAX_ENTRY_BYTES:  # it would never be read back
+            return
+        self._write(self._entry_path(path, context), data)
+
+    def _write(self, target: str, data: bytes) -> None:
+        """Replace `target` (whatever it is: a symlink is replaced, not followed) with a
+        regular file holding `data`."""
         try:
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(handle, "wb") as out:
                     out.write(data)
-                os.replace(temporary, self._entry_path(path, context))
+                if not _replace(temporary, target):
+                    _remove(temporary)
             except BaseException:
                 _remove(temporary)
                 raise
@@ -141,32 +192,102 @@ class FactsCache:
         directory = self.directory or ""
         try:
             os.makedirs(directory, exist_ok=True)
-            for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", b"*\n")):
-                target = os.path.join(directory, name)
-                if not os.path.exists(target):
-                    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-                    with os.fdopen(handle, "wb") as out:
-                        out.write(content)
-                    os.replace(temporary, target)
         except OSError:
             self.directory = None
             return False
+        if not self._usable():
+            return False
+        for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", b"*\n")):
+            target = os.path.join(directory, name)
+            try:
+                present = stat.S_ISREG(os.lstat(target).st_mode)
+            except OSError:
+                present = False
+            if not present:
+                self._write(target, content)
+            if self.directory is None:
+                return False
         self._ready = True
         return True
 
 
+def _read_regular_file(path: str, limit: int) -> Optional[bytes]:
+    """The bytes of a regular file of at most `limit` bytes, else None.  A symlink is
+    not followed, a FIFO or a device is not waited on (opened non-blocking, then
+    refused), and a file that changes size while read is refused."""
+    try:
+        handle = os.open(path, READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        chunks = []
+        wanted = status.st_size + 1  # one byte more than announced: growth shows
+        while wanted > 0:
+            chunk = os.read(handle, wanted)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            wanted -= len(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    data = b"".join(chunks) if len(chunks) != 1 else chunks[0]
+    return data if len(data) == status.st_size else None
+
+
+def _loads(text: str) -> Any:
+    """json.loads with at most JSON_RECURSION levels of recursion (RecursionError past
+    them, never a crashed process)."""
+    previous = sys.getrecursionlimit()
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    wanted = depth + JSON_RECURSION
+    if wanted >= previous:
+        return json.loads(text)
+    sys.setrecursionlimit(wanted)
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _replace(temporary: str, target: str) -> bool:
+    """os.replace, once more after removing a directory standing where the target goes;
+    False when that fails too (the cache stays on: other entries may be written)."""
+    try:
+        os.replace(temporary, target)
+    except IsADirectoryError:
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(temporary, target)
+        except OSError:
+            return False
+    return True
+
+
+def _is_stamp(stamp: Any) -> bool:
+    return stamp is None or (type(stamp) is list and len(stamp) == 2
+                             and type(stamp[0]) is int and type(stamp[1]) is int)
+
+
 def _facts(entry: Dict[str, Any], need_full: bool) -> Optional[Tuple[FileFacts, bool, str]]:
     """(facts, full, digest of the text they came from) of a usable entry."""
-    full = entry.get("full") is True
+    full = entry["full"]
     if need_full and not full:
         return None
     try:
         facts = from_data(entry["facts"])
-    except Exception:  # a damaged entry that still parsed as JSON
+    except Exception:  # InvalidFacts, RecursionError: a damaged entry that parsed as JSON
         return None
     if not isinstance(facts, FileFacts) or facts.version != FACTS_VERSION:
         return None
-    return facts, full, str(entry.get("digest"))
+    return facts, full, entry["digest"]
 
 
 def _remove(path: str) -> None:

@@ -12,7 +12,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
-FACTS_VERSION = 3
+FACTS_VERSION = 4
+# Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
+# decoder rejects entries holding them): code walking a value never runs out of stack.
+MAX_VALUE_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -262,42 +265,192 @@ def to_data(obj: Any) -> Any:
 
 Decoder = Callable[[Any], Any]
 _DECODERS: Dict[Any, Decoder] = {}
+MAX_FIELD_INT = 2 ** 63 - 1
+
+
+class InvalidFacts(ValueError):
+    """Data that is not facts of the expected shape (a damaged or forged cache entry)."""
+
+
+def from_data(data: Any) -> FileFacts:
+    """Inverse of :func:`to_data` for a whole file's facts, from data as ``json.loads``
+    gives it.  Strict: every field has the type its hint names (an int is an int, not a
+    bool or a string; a location holds positive ints), every dataclass has exactly its
+    fields, and a known value is plain JSON data nested at most MAX_VALUE_DEPTH deep;
+    anything else raises InvalidFacts."""
+    return _decoder(FileFacts)(data)
 
 
 def _decoder(tp: Any) -> Decoder:
-    """A function turning JSON data back into ``tp``, built once per type from the
-    type hints, so that reading thousands of cache entries does no type introspection."""
+    """A function checking JSON data against ``tp`` and turning it back into ``tp``,
+    built once per type from the type hints, so that reading thousands of cache
+    entries does no type introspection."""
     if tp not in _DECODERS:
         _DECODERS[tp] = _build_decoder(tp)
     return _DECODERS[tp]
 
 
-def _identity(data: Any) -> Any:
+def _invalid(data: Any, expected: str) -> InvalidFacts:
+    return InvalidFacts(f"expected {expected}, got {type(data).__name__}")
+
+
+def _decode_str(data: Any) -> str:
+    if type(data) is not str:
+        raise _invalid(data, "str")
     return data
 
 
+def _decode_bool(data: Any) -> bool:
+    if type(data) is not bool:
+        raise _invalid(data, "bool")
+    return data
+
+
+def _decode_int(data: Any) -> int:
+    """Counts, line numbers (0 for none) and versions: never negative."""
+    if type(data) is not int or not 0 <= data <= MAX_FIELD_INT:
+        raise _invalid(data, "int >= 0")
+    return data
+
+
+def _decode_line_key(key: str) -> int:
+    """A line number written as an object key: "10", not "010", " 10" or "ten"."""
+    if not (key.isascii() and key.isdigit() and key[0] != "0") or len(key) > 18:
+        raise InvalidFacts(f"expected a line number, got {key[:20]!r}")
+    return int(key)
+
+
+_LOC_KEYS = frozenset(("line", "col", "end_line", "end_col"))
+
+
+def _decode_loc(data: Any) -> Loc:
+    if type(data) is not dict or data.keys() != _LOC_KEYS:
+        raise _invalid(data, "a location")
+    line, col, end_line, end_col = data["line"], data["col"], data["end_line"], data["end_col"]
+    if not (type(line) is int and type(col) is int and type(end_line) is int
+            and type(end_col) is int and line > 0 and col > 0 and end_line > 0 and end_col > 0
+            and max(line, col, end_line, end_col) <= MAX_FIELD_INT):
+        raise InvalidFacts("a location holds positive ints")
+    return Loc(line, col, end_line, end_col)
+
+
+_VALUE_KEYS = frozenset(("known", "value", "source", "overridable"))
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def _decode_value(data: Any) -> Value:
+    if type(data) is not dict or data.keys() != _VALUE_KEYS:
+        raise _invalid(data, "a value")
+    known, value, source, overridable = (data["known"], data["value"], data["source"],
+                                          data["overridable"])
+    if type(known) is not bool or type(source) is not str or type(overridable) is not bool:
+        raise InvalidFacts("a value's known, source and overridable are bool, str, bool")
+    if type(value) not in _SCALAR_TYPES:
+        if not known:
+            raise InvalidFacts("an unknown value holds None")
+        _check_plain(value, MAX_VALUE_DEPTH)
+    return Value(known, value, source, overridable)
+
+
+_CALL_KEYS = frozenset(("$call", "args", "kwargs"))
+
+
+def _check_plain(data: Any, depth: int) -> None:
+    """Plain JSON data nested at most `depth` deep, tagged dicts of the right shape."""
+    if type(data) in _SCALAR_TYPES:
+        return
+    if depth <= 0:
+        raise InvalidFacts("a value nested too deeply")
+    if type(data) is list:
+        for item in data:
+            if type(item) not in _SCALAR_TYPES:
+                _check_plain(item, depth - 1)
+        return
+    if type(data) is not dict:
+        raise _invalid(data, "plain data")
+    if "$timedelta" in data:
+        seconds = data["$timedelta"]
+        if len(data) != 1 or type(seconds) not in (int, float):
+            raise InvalidFacts("a timedelta holds its seconds only")
+        return
+    if "$call" in data and (data.keys() != _CALL_KEYS or type(data["$call"]) is not str
+                            or type(data["args"]) is not list or type(data["kwargs"]) is not dict):
+        raise InvalidFacts("a call holds its name, args and kwargs")
+    for item in data.values():
+        if type(item) not in _SCALAR_TYPES:
+            _check_plain(item, depth - 1)
+
+
 def _build_decoder(tp: Any) -> Decoder:
+    special = {str: _decode_str, bool: _decode_bool, int: _decode_int, Loc: _decode_loc,
+               Value: _decode_value}
+    if tp in special:
+        return special[tp]
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is typing.Union:
         inner = [a for a in args if a is not type(None)]
-        return _decoder(inner[0]) if len(inner) == 1 else _identity
+        if len(inner) != 1:
+            raise TypeError(f"no decoder for {tp}")
+        return _optional(_decoder(inner[0]))
     if origin in (list, List):
-        item = _decoder(args[0])
-        if item is _identity:
-            return list
-        return lambda data: [item(x) for x in data]
+        return _list_of(args[0])
     if origin in (dict, Dict):
-        key, value = (int if args[0] is int else str), _decoder(args[1])
-        return lambda data: {key(k): value(v) for k, v in data.items()}
+        return _dict_of(args[0], args[1])
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        fields = {name: _decoder(hint) for name, hint in typing.get_type_hints(tp).items()}
-
-        def decode(data: Dict[str, Any]) -> Any:
-            return tp(**{k: None if v is None else fields[k](v) for k, v in data.items()})
-        return decode
-    return _identity
+        return _dataclass(tp)
+    raise TypeError(f"no decoder for {tp}")
 
 
-def from_data(data: Dict[str, Any]) -> FileFacts:
-    """Inverse of :func:`to_data` for a whole file's facts."""
-    return _decoder(FileFacts)(data)
+def _optional(decode: Decoder) -> Decoder:
+    def optional(data: Any) -> Any:
+        return None if data is None else decode(data)
+    return optional
+
+
+def _list_of(item_type: Any) -> Decoder:
+    if item_type is str:
+        def strings(data: Any) -> List[str]:
+            if type(data) is not list:
+                raise _invalid(data, "a list")
+            for item in data:
+                if type(item) is not str:
+                    raise _invalid(item, "str")
+            return data
+        return strings
+    item = _decoder(item_type)
+
+    def items(data: Any) -> List[Any]:
+        if type(data) is not list:
+            raise _invalid(data, "a list")
+        return [item(x) for x in data]
+    return items
+
+
+def _dict_of(key_type: Any, value_type: Any) -> Decoder:
+    value = _decoder(value_type)
+    if key_type is int:
+        def by_line(data: Any) -> Dict[int, Any]:
+            if type(data) is not dict:
+                raise _invalid(data, "a dict")
+            return {_decode_line_key(k): value(v) for k, v in data.items()}
+        return by_line
+    if key_type is not str:
+        raise TypeError(f"no decoder for keys of {key_type}")
+
+    def by_name(data: Any) -> Dict[str, Any]:  # JSON object keys are str already
+        if type(data) is not dict:
+            raise _invalid(data, "a dict")
+        return {k: value(v) for k, v in data.items()}
+    return by_name
+
+
+def _dataclass(tp: Any) -> Decoder:
+    hints = typing.get_type_hints(tp)
+    names = frozenset(hints)
+    fields = tuple((name, _decoder(hint)) for name, hint in hints.items())
+
+    def decode(data: Any) -> Any:
+        if type(data) is not dict or data.keys() != names:
+            raise _invalid(data, f"exactly the fields of {tp.__name__}")
+        return tp(**{name: field(data[name]) for name, field in fields})
+    return decode

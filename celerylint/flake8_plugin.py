@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 from celerylint import __version__
 from celerylint.config import ConfigError
 from celerylint.files import Source, decode_lines
+from celerylint.report import escape_control
 
 if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that need them
     from celerylint.config import Config
@@ -125,7 +126,7 @@ class CeleryLintPlugin:
         except Exception as exc:  # anything escaping here would abort flake8's whole run
             findings, failures = [], [_describe(exc)]
         for finding in findings:
-            message = f"{finding.code} {_one_line(finding.message)}"
+            message = f"{finding.code} {escape_control(finding.message)}"  # as in text output
             yield finding.line, max(finding.column - 1, 0), message, type(self)
         if failures:
             reason = _shorten("; ".join(_one_line(failure) for failure in failures))
@@ -379,7 +380,9 @@ def clear_memo() -> None:
 # -- messages -------------------------------------------------------------------------
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """A failure's reason on one line: whitespace runs as one space, other controls
+    (from file names, values) escaped."""
+    return escape_control(" ".join(str(text).split()))
 
 
 def _shorten(text: str) -> str:
