@@ -141,24 +141,38 @@ class _Walk:
             before, seen = seen, seen + len(entries)
             if self.on_large is not None and before < LARGE_WALK_ENTRIES <= seen:
                 self.on_large(top)
+            ignored = self._gitignore_test(absolute)
             subdirs = []
             for entry in entries:
-                child = directory / entry.name
-                child_absolute = os.path.join(absolute, entry.name)
-                child_relative = _join_relative(relative, entry.name)
-                if self.excluded(child, entry.name, child_relative):
+                name = entry.name
+                child = directory / name
+                child_relative = _join_relative(relative, name)
+                if self.excluded(child, name, child_relative):
                     continue
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
-                    if self.gitignore is not None and self.gitignore.ignored(child_absolute, is_dir):
+                    if ignored is not None and ignored(name, is_dir):
                         continue
                     if is_dir:
-                        subdirs.append((child, child_absolute, child_relative, False))
-                    elif entry.name.endswith(".py") and entry.is_file():
+                        subdirs.append((child, os.path.join(absolute, name), child_relative, False))
+                    elif name.endswith(".py") and entry.is_file():
                         self.found.files.append(child)
                 except OSError:  # e.g. a symlink loop: not a file we can lint
                     continue
             stack.extend(reversed(subdirs))
+
+    def _gitignore_test(self, directory: str) -> Optional[Callable[[str, bool], bool]]:
+        """(name, is_dir) -> ignored, for the entries of ``directory``; None: nothing is."""
+        if self.gitignore is None:
+            return None
+        relative = self.gitignore.relative(directory)
+        if relative is None:
+            return None
+        matcher = self.gitignore.matcher(directory)
+        if not matcher.patterns:
+            return None
+        prefix = relative + "/" if relative else ""
+        return lambda name, is_dir: matcher.ignored(prefix + name, is_dir)
 
     def _skipped(self, directory: Path, absolute: str, names: Set[str]) -> bool:
         """A virtual environment, or the root of another project (listed in nested)."""

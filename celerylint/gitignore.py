@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 GITIGNORE = ".gitignore"
 # A path is matched as  <path relative to the top> NUL <d|f>: NUL never occurs in a
@@ -78,9 +78,18 @@ def _read(path: str, limit: int = 1 << 20) -> Optional[bytes]:
 # --------------------------------------------------------------------------- patterns
 
 
-def parse(data: bytes, base: bytes) -> List[Tuple[bytes, bool]]:
-    """(regex source, negated) of each pattern in a gitignore file whose directory is
-    ``base`` (relative to the top, b"" for the top itself), in file order."""
+class Pattern(NamedTuple):
+    source: bytes  # a regex for  <subject> NUL <d|f>
+    negated: bool
+    # True: the subject is the entry's name (a pattern without "/" matches at any depth
+    # below its file, and every entry it is asked about lies below it); False: the
+    # subject is the path from the top, and the regex starts with the file's directory.
+    on_name: bool
+
+
+def parse(data: bytes, base: bytes) -> List[Pattern]:
+    """The patterns of a gitignore file whose directory is ``base`` (relative to the
+    top, b"" for the top itself), in file order."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     patterns = []
@@ -115,7 +124,7 @@ def _trim_trailing_spaces(line: bytes) -> bytes:
     return line if last_space is None else line[:last_space]
 
 
-def _pattern(line: bytes, base: bytes) -> Optional[Tuple[bytes, bool]]:
+def _pattern(line: bytes, base: bytes) -> Optional[Pattern]:
     negated = line.startswith(b"!")
     if negated:
         line = line[1:]
@@ -130,11 +139,11 @@ def _pattern(line: bytes, base: bytes) -> Optional[Tuple[bytes, bool]]:
     body = _wildmatch(line, pathname=anchored)
     if body is None:
         return None
-    prefix = re.escape(base + b"/") if base else b""
-    if not anchored:
-        prefix += b"(?:" + _ANY_BYTE + b"*/)?"
     kind = re.escape(_DIR) if directory_only else b"\\x00[df]"
-    return prefix + body + kind, negated
+    if not anchored:
+        return Pattern(body + kind, negated, True)
+    prefix = re.escape(base + b"/") if base else b""
+    return Pattern(prefix + body + kind, negated, False)
 
 
 def _wildmatch(pattern: bytes, pathname: bool) -> Optional[bytes]:
@@ -276,29 +285,42 @@ def _byte_class(members: List[int]) -> bytes:
 
 
 class Matcher:
-    """The patterns that apply to the entries of one directory, compiled into one regex
-    whose first matching alternative is the last pattern that matches (git's rule)."""
+    """The patterns that apply to the entries of one directory.  Name patterns and path
+    patterns are compiled into one regex each, alternatives in reverse order, so the
+    first alternative that matches is the last pattern that does (git's rule)."""
 
-    def __init__(self, patterns: List[Tuple[bytes, bool]]):
-        self.patterns = patterns
-        self._regex: Optional["re.Pattern[bytes]"] = None
-        self._negated: List[bool] = []
+    def __init__(self, patterns: List[Pattern]):
+        self.patterns = _without_repeats(patterns)
+        self._compiled: Optional[List[Tuple[Optional["re.Pattern[bytes]"], List[int]]]] = None
 
     def ignored(self, relative: str, is_dir: bool) -> bool:
         """``relative``: the path from the work tree top, "/"-separated."""
         if not self.patterns:
             return False
-        if self._regex is None:
-            ordered = list(reversed(self.patterns))
-            self._regex = re.compile(b"|".join(b"(" + source + b")" for source, _ in ordered),
-                                     re.DOTALL)
-            self._negated = [negated for _, negated in ordered]
-        subject = os.fsencode(relative) + (_DIR if is_dir else _FILE)
-        match = self._regex.fullmatch(subject)
-        if match is None or match.lastindex is None:
-            return False
-        # Each alternative is one group holding no other: lastindex names the one matched.
-        return not self._negated[match.lastindex - 1]
+        if self._compiled is None:
+            self._compiled = [self._compile(on_name) for on_name in (True, False)]
+        path = os.fsencode(relative)
+        kind = _DIR if is_dir else _FILE
+        deciding = -1
+        for (regex, index), subject in zip(self._compiled, (path[path.rfind(b"/") + 1:], path)):
+            match = regex.fullmatch(subject + kind) if regex is not None else None
+            if match is not None and match.lastindex is not None:
+                # Each alternative is one group holding no other: lastindex names it.
+                deciding = max(deciding, index[match.lastindex - 1])
+        return deciding >= 0 and not self.patterns[deciding].negated
+
+    def _compile(self, on_name: bool) -> Tuple[Optional["re.Pattern[bytes]"], List[int]]:
+        chosen = [(i, p) for i, p in enumerate(self.patterns) if p.on_name == on_name][::-1]
+        if not chosen:
+            return None, []
+        regex = re.compile(b"|".join(b"(" + pattern.source + b")" for _, pattern in chosen))
+        return regex, [i for i, _ in chosen]
+
+
+def _without_repeats(patterns: List[Pattern]) -> List[Pattern]:
+    """An earlier copy of a pattern can never decide: the later one matches the same."""
+    last = {pattern: index for index, pattern in enumerate(patterns)}
+    return [pattern for index, pattern in enumerate(patterns) if last[pattern] == index]
 
 
 class GitIgnore:
@@ -334,7 +356,7 @@ class GitIgnore:
         if relative is None:
             matcher = Matcher([])
         elif relative == "":
-            patterns: List[Tuple[bytes, bool]] = []
+            patterns: List[Pattern] = []
             git_dir = _git_dir(self.top)
             if git_dir is not None:
                 patterns += parse(_read(os.path.join(git_dir, "info", "exclude")) or b"", b"")
