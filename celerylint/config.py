@@ -377,10 +377,38 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
+# Tokens of TOML that matter for nesting: comments and strings (whose brackets do not
+# count), and brackets.
+_TOML_NESTING_TOKEN = re.compile(
+    r'#[^\n]*|"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[\[\]{}]',
+    re.DOTALL)
+MAX_TOML_NESTING = 100
+
+
+class TomlTooDeep(ValueError):
+    """Arrays or inline tables nested more than MAX_TOML_NESTING deep."""
+
+
+def _load_toml_text(text: str) -> Dict[str, Any]:
+    """tomllib.loads, refusing deep nesting before parsing: the parser recurses, and
+    how deep it gets depends on the recursion limit of the moment (parsing Python
+    raises it), so the same file must not parse in one process and fail in another."""
+    depth = 0
+    for token in _TOML_NESTING_TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                raise TomlTooDeep("arrays or tables nested too deeply")
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return tomllib.loads(text)
+
+
 def _read_toml(path: Path) -> Dict[str, Any]:
     """A TOML file's data; every way it can fail is a one-line ConfigError."""
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        return _load_toml_text(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"{_display(path)}: cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -390,7 +418,7 @@ def _read_toml(path: Path) -> Dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{_display(path)}: invalid TOML: {_one_line(exc)}") from None
-    except RecursionError:
+    except (RecursionError, TomlTooDeep):
         raise ConfigError(f"{_display(path)}: invalid TOML: arrays or tables nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         reason = "a number has too many digits" if "digits" in str(exc) else _one_line(exc)
@@ -630,7 +658,7 @@ def _read_lines(path: Path) -> List[str]:
 
 
 def _load_toml(path: Path) -> Dict[str, Any]:
-    return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    return _load_toml_text(path.read_bytes().decode("utf-8-sig"))
 
 
 def _table(data: Any, *keys: str) -> Dict[str, Any]:

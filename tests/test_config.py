@@ -751,7 +751,7 @@ def test_deeply_nested_arrays_are_a_one_line_error(tmp_path):
 
 
 def test_moderately_nested_values_are_a_type_error(tmp_path):
-    message = config_error(tmp_path, "select = " + "[" * 200 + "]" * 200 + "\n")
+    message = config_error(tmp_path, "select = " + "[" * 90 + "]" * 90 + "\n")
     assert "'select' must be a list of strings, got [[[[" in message
     assert len(message) < 200
 
@@ -867,3 +867,28 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
 def test_arabic_indic_digits_in_requirements_are_not_a_version(tmp_path):
     write(tmp_path / "requirements.txt", "celery>=\u0665.\u0663\n")
     assert detect_celery_version(tmp_path) is None
+
+
+def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path):
+    """Parsing Python raises the recursion limit; the same file must give the same answer
+    before and after."""
+    import sys
+
+    pyproject(tmp_path, "select = " + "[" * 500 + "]" * 500 + "\n")
+    previous = sys.getrecursionlimit()
+    messages = []
+    try:
+        for limit in (previous, 200_000):
+            sys.setrecursionlimit(limit)
+            with pytest.raises(ConfigError) as info:
+                load_config(tmp_path)
+            messages.append(str(info.value))
+    finally:
+        sys.setrecursionlimit(previous)
+    assert messages == ["pyproject.toml: invalid TOML: arrays or tables nested too deeply"] * 2
+
+
+def test_brackets_in_strings_and_comments_are_not_nesting(tmp_path):
+    deep = "[" * 150
+    pyproject(tmp_path, f'src = ["{deep}", \'{deep}\', """\n{deep}\n"""]  # {deep}\n')
+    assert load_config(tmp_path).src == [deep, deep, deep + "\n"]
