@@ -1,4 +1,12 @@
-"""Per-file facts cache in ``.celerylint_cache/`` at the project root.
+"""Per-file facts cache, in ``.celerylint_cache/`` at the project root by default.
+
+Where it is (``config.Config.cache_dir``): ``--cache-dir``, ``CELERYLINT_CACHE_DIR``,
+the ``cache-dir`` key, else ``.celerylint_cache`` in the root of a project that was
+found; no cache at all when no project was found and none of those is given.  It is
+written only into a directory celerylint made: never through a symlink standing where
+the directory should be, never into an existing directory that holds other files and
+no ``CACHEDIR.TAG`` of celerylint's (:func:`cache_refusal`); ``celerylint clean``
+(:func:`remove_cache`) removes only what celerylint writes there.
 
 One JSON entry per file, named by a hash of the file's absolute path and of what
 shapes its facts (linter version, FACTS_VERSION, display path, module name).  An
@@ -33,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -43,9 +52,9 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from celerylint import __version__
+from celerylint.config import CACHE_DIR_NAME  # noqa: F401  (the default directory's name)
 from celerylint.facts import FACTS_VERSION, FileFacts, from_data, to_data
 
-CACHE_DIR_NAME = ".celerylint_cache"
 CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                 b"# This file is a cache directory tag created by celerylint.\n"
                 b"# For information about cache directory tags see https://bford.info/cachedir/\n")
@@ -87,10 +96,10 @@ def _extractor_fingerprint() -> str:
 
 
 class FactsCache:
-    """The cache of one project root; ``None`` directory means switched off."""
+    """The cache in one directory; ``None`` directory means switched off."""
 
-    def __init__(self, root: Path):
-        self.directory: Optional[str] = os.path.join(os.path.abspath(root), CACHE_DIR_NAME)
+    def __init__(self, directory: Path):
+        self.directory: Optional[str] = os.path.abspath(directory)
         self._ready = False  # the directory exists and holds its marker files
         self._checked = False  # the directory is a real directory
 
@@ -190,6 +199,9 @@ class FactsCache:
         if self._ready:
             return True
         directory = self.directory or ""
+        if cache_refusal(directory) is not None:
+            self.directory = None
+            return False
         try:
             os.makedirs(directory, exist_ok=True)
         except OSError:
@@ -295,3 +307,69 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+# --------------------------------------------------------------------------- safety, clean
+
+_OWN_NAMES = re.compile(r"[0-9a-f]+\.json|\.tmp-.*|CACHEDIR\.TAG|\.gitignore", re.DOTALL)
+
+
+def cache_refusal(directory: str) -> Optional[str]:
+    """Why the cache must not be written into ``directory``, or None.  A missing
+    directory, or one that is not a directory at all, is no refusal: making it fails
+    or succeeds, and a failure only switches the cache off."""
+    try:
+        status = os.lstat(directory)
+    except OSError:
+        return None
+    if stat.S_ISLNK(status.st_mode):
+        return "it is a symbolic link"
+    if not stat.S_ISDIR(status.st_mode) or _is_ours(directory):
+        return None
+    try:
+        empty = not os.listdir(directory)
+    except OSError:
+        return None
+    return None if empty else "it holds other files and no CACHEDIR.TAG written by celerylint"
+
+
+def _is_ours(directory: str) -> bool:
+    tag = os.path.join(directory, "CACHEDIR.TAG")
+    try:
+        if not stat.S_ISREG(os.lstat(tag).st_mode):
+            return False
+        with open(tag, "rb") as handle:
+            content = handle.read(4096)
+    except OSError:
+        return False
+    return content.startswith(CACHEDIR_TAG.split(b"\n", 1)[0]) and b"celerylint" in content
+
+
+def remove_cache(directory: str) -> Optional[str]:
+    """Remove the cache in ``directory``: the files celerylint writes there, then the
+    directory if that left it empty.  Returns why something was left, or None."""
+    try:
+        status = os.lstat(directory)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot look at it: {exc.strerror or exc}"
+    if stat.S_ISLNK(status.st_mode):
+        return "not removed: it is a symbolic link"
+    if not stat.S_ISDIR(status.st_mode):
+        return "not removed: it is not a directory"
+    if not _is_ours(directory):
+        return "not removed: it is not a celerylint cache (no CACHEDIR.TAG written by celerylint)"
+    try:
+        with os.scandir(directory) as scan:
+            for entry in scan:
+                if (_OWN_NAMES.fullmatch(entry.name) and entry.name != "CACHEDIR.TAG"
+                        and not entry.is_dir(follow_symlinks=False)):
+                    os.unlink(entry.path)
+        if os.listdir(directory) != ["CACHEDIR.TAG"]:
+            return "left in place: it holds files celerylint did not write"
+        os.unlink(os.path.join(directory, "CACHEDIR.TAG"))  # last: it marks the directory as ours
+        os.rmdir(directory)
+    except OSError as exc:
+        return f"cannot remove it: {exc.strerror or exc}"
+    return None

@@ -1,36 +1,78 @@
-"""The ``celerylint`` command: check, rule, rules."""
+"""The ``celerylint`` command: check, clean, rule, rules.
+
+Every failure the command can meet ends as one line on stderr and exit code 2, never a
+traceback: bad arguments or configuration, a removed working directory, an output that
+cannot be written (a full disk, a closed stdout).  A reader that stops reading (``|
+head``) ends the run quietly, with exit code 2.  Text the output's encoding cannot
+represent is backslash-escaped rather than lost.
+"""
 from __future__ import annotations
 
 import argparse
 import gc
 import os
+import re
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
-from celerylint.config import ConfigError, load_config
+from celerylint.config import CACHE_DIR_ENV, Config, ConfigError, ProjectRoot, load_config
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMAT_NAMES = ["text", "json", "sarif", "github"]
+
+
+class OutputError(Exception):
+    """The output could not be written: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line."""
+
+    def error(self, message: str) -> NoReturn:
+        _error(f"{_one_line(message)} (see `{self.prog} --help`)")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _job_count(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,6}", text):
+        raise argparse.ArgumentTypeError(f"expected a number of processes, got {text!r}")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="celerylint",
-                                     description="A static linter for Celery code and settings.")
+    parser = _Parser(prog="celerylint", description="A static linter for Celery code and settings.")
     parser.add_argument("--version", action="version", version=f"celerylint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = commands.add_parser("check", help="lint files and directories")
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: .")
-    check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument("--format", choices=FORMAT_NAMES, default="text")
     for option in ("select", "ignore", "extend-select", "extend-ignore"):
         check.add_argument(f"--{option}", metavar="CODES", help="comma-separated codes or prefixes")
-    check.add_argument("--config", type=Path, metavar="PATH", help="pyproject.toml to use")
+    check.add_argument("--config", type=Path, metavar="PATH",
+                       help="read [tool.celerylint] from this file, for every project checked")
     check.add_argument("--target-version", metavar="X.Y", help="Celery version to check against")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    check.add_argument("--statistics", action="store_true", help="count findings per code")
+    check.add_argument("--statistics", action="store_true",
+                       help="count findings per code (after the findings in text format, "
+                            "on stderr for the other formats)")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    check.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+    check.add_argument("--cache-dir", type=Path, metavar="PATH",
+                       help=f"keep the cache here (also {CACHE_DIR_ENV}; "
+                            "default: .celerylint_cache in the project root)")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclude and extend-exclude to the paths given too")
+    check.add_argument("--show-files", action="store_true",
+                       help="print the files that would be checked, one per line, and exit")
+    check.add_argument("-j", "--jobs", type=_job_count, default=None, metavar="N",
                        help="processes for extraction (default: CPU count)")
+    clean = commands.add_parser("clean", help="remove the cache of the project")
+    clean.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="a path in each project whose cache to remove (default: .)")
+    clean.add_argument("--config", type=Path, metavar="PATH", help="as for check (its cache-dir)")
+    clean.add_argument("--cache-dir", type=Path, metavar="PATH", help="as for check")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
     commands.add_parser("rules", help="list every rule")
@@ -38,27 +80,151 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _guard_standard_streams()
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (`| head`): nothing left to say
+        _discard_stdout()
+        return EXIT_ERROR
+    except OutputError as error:
+        _error(str(error))
+        _discard_stdout()
+        return EXIT_ERROR
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_ERROR if exit_.code not in (0, None) else EXIT_CLEAN
+    finally:
+        _flush_stdout()  # --help and --version print through argparse
     if args.command == "rules":
         return _list_rules()
     if args.command == "rule":
         return _show_rule(args.code)
-    if args.command == "check":
-        return _check(args)
-    parser.print_help()
+    if args.command in ("check", "clean"):
+        try:
+            os.getcwd()
+        except OSError as exc:
+            _error(f"the current directory is not accessible ({exc.strerror or exc}); "
+                   "cd to an existing directory")
+            return EXIT_ERROR
+        return _check(args) if args.command == "check" else _clean(args)
+    _write(parser.format_help())
     return EXIT_ERROR
+
+
+# -- standard streams ---------------------------------------------------------------------
+
+
+def _guard_standard_streams() -> None:
+    """Keep descriptors 0-2 taken (a closed one would be handed to the next file opened,
+    a cache entry say, and receive what is meant for the terminal), and escape rather
+    than fail on text the output encoding cannot represent."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.fstat(descriptor)
+        except OSError:
+            try:
+                os.open(os.devnull, os.O_RDWR)  # takes the lowest free descriptor: this one
+            except OSError:
+                pass
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _write(text: str) -> None:
+    """Write to stdout; OutputError (or BrokenPipeError) when it cannot be written.
+
+    Straight to the descriptor when there is one: a buffered stream can drop the rest
+    of a large write without an error once the reader has gone."""
+    if not text:
+        return
+    stream = sys.stdout
+    if stream is None:
+        raise OutputError("cannot write the output: standard output is closed")
+    try:
+        stream.flush()
+        try:
+            descriptor = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # a stream without one (a test's)
+            stream.write(text)
+            stream.flush()
+            return
+        data = text.encode(stream.encoding or "utf-8", "backslashreplace")
+        if os.linesep != "\n":  # what the text stream would have done
+            data = data.replace(b"\n", os.linesep.encode("ascii"))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view[:1 << 20]):]
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the output: {exc.strerror or _one_line(exc)}") from None
+    except ValueError as exc:  # the stream was closed
+        raise OutputError(f"cannot write the output: {_one_line(exc)}") from None
+
+
+def _flush_stdout() -> None:
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot write the output: {_one_line(exc)}") from None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+def _error(message: str) -> None:
+    """One line on stderr; nothing if stderr itself cannot be written."""
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(f"celerylint: {message}\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _escape_controls(text: str) -> str:
+    """A path on one line: control characters and line separators backslash-escaped."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char == "\\" else char
+        for char in text)
+
+
+# -- rules --------------------------------------------------------------------------------
 
 
 def _list_rules() -> int:
     from celerylint.rule import all_rules
 
+    lines = []
     for rule in all_rules():
         summary = (rule.__doc__ or "").split("## What it does", 1)[-1].strip().split("\n\n")[0]
-        sys.stdout.write(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}\n")
+        lines.append(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}\n")
+    _write("".join(lines))
     return EXIT_CLEAN
 
 
@@ -67,11 +233,13 @@ def _show_rule(code: str) -> int:
 
     rule = rule_by_code(code)
     if rule is None:
-        sys.stderr.write(f"celerylint: unknown rule code {code!r}; `celerylint rules` lists them\n")
+        _error(f"unknown rule code {code!r}; `celerylint rules` lists them")
         return EXIT_ERROR
-    sys.stdout.write(rule.page())
+    _write(rule.page())
     return EXIT_CLEAN
 
+
+# -- check --------------------------------------------------------------------------------
 
 # A run allocates hundreds of thousands of long-lived, acyclic fact objects; with the
 # default thresholds the cyclic collector walks them again and again (a fifth of a warm
@@ -79,41 +247,133 @@ def _show_rule(code: str) -> int:
 GC_THRESHOLDS = (100_000, 50, 50)
 
 
+def _config_loader(args: argparse.Namespace, overrides: Dict[str, object]):
+    from celerylint.rule import all_rules, option_specs
+
+    specs = option_specs()
+    known_codes = [rule.code for rule in all_rules()]
+
+    def config_for(project: ProjectRoot) -> Config:
+        return load_config(project.directory, args.config, specs, overrides, known_codes, project)
+    return config_for
+
+
 def _check(args: argparse.Namespace) -> int:
-    from celerylint.engine import check
+    from celerylint.engine import check_planned, display_path, plan
 
     gc.set_threshold(*GC_THRESHOLDS)
     from celerylint.report import FORMATS, format_statistics
-    from celerylint.rule import option_specs
 
     overrides: Dict[str, object] = {}
     for option in ("select", "ignore", "extend-select", "extend-ignore", "target-version"):
         value = getattr(args, option.replace("-", "_"))
         if value is not None:
             overrides[option] = value
+    if args.force_exclude:
+        overrides["force-exclude"] = True
+    if args.cache_dir is not None:
+        overrides["cache-dir"] = os.path.abspath(args.cache_dir)
     if args.jobs is not None and args.jobs < 1:
-        sys.stderr.write("celerylint: --jobs must be at least 1\n")
-        return EXIT_ERROR
-    try:
-        config = load_config(Path.cwd(), args.config, option_specs(), overrides)
-    except ConfigError as error:
-        sys.stderr.write(f"celerylint: {error}\n")
+        _error("--jobs must be at least 1")
         return EXIT_ERROR
     paths: List[Path] = args.paths or [Path(".")]
+    notes: List[str] = []
+    try:
+        planned = plan(paths, _config_loader(args, overrides), on_large=_large_walk_note(notes))
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    if args.show_files:
+        files = sorted({display_path(path) for item in planned for path in item.selection.files})
+        _write("".join(_escape_controls(name) + "\n" for name in files))
+        problems = sorted((display_path(path), reason) for item in planned
+                          for path, reason in item.selection.problems)
+        for path, reason in problems:
+            _error(f"{_escape_controls(path)}: {reason}")
+        return EXIT_ERROR if problems else EXIT_CLEAN
+    use_cache = not args.no_cache
+    if use_cache:
+        _refuse_unsafe_caches([item.config for item in planned])
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = check(paths, config, jobs=jobs, use_cache=not args.no_cache)
-    sys.stdout.write(FORMATS[args.format](result.findings))
+    result = check_planned(planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes))
+    _write(FORMATS[args.format](result.findings))
     if args.statistics:
-        sys.stdout.write(format_statistics(result.findings))
+        statistics = format_statistics(result.findings)
+        if args.format == "text":
+            _write(statistics)
+        else:  # never inside a machine-readable format
+            for line in statistics.splitlines():
+                _error(f"statistics: {line}")
     for path, reason in result.unreadable:
-        sys.stderr.write(f"celerylint: {path}: {reason}\n")
+        _error(f"{_escape_controls(path)}: {reason}")
     for path, message in result.internal_errors:
-        sys.stderr.write(f"celerylint: internal error on {path}: {message}\n")
+        _error(f"internal error on {_escape_controls(path)}: {_one_line(message)}")
     for path, reason in result.incomplete:
-        sys.stderr.write(f"celerylint: {path}: cannot analyse ({reason}); "
-                         f"findings that depend on it may be missing\n")
+        _error(f"{_escape_controls(path)}: cannot analyse ({_one_line(reason)}); "
+               "findings that depend on it may be missing")
     if result.internal_errors or result.unreadable or result.incomplete:
         return EXIT_ERROR
     if result.findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _large_walk_note(notes: List[str]):
+    """on_large for the engine: one note on stderr per directory, however often walked."""
+    from celerylint.engine import display_path
+    from celerylint.files import LARGE_WALK_ENTRIES
+
+    def note(top: Path) -> None:
+        shown = _escape_controls(display_path(top))
+        if shown not in notes:
+            notes.append(shown)
+            _error(f"note: {shown} holds more than {LARGE_WALK_ENTRIES:,} files and directories "
+                   "to look through; pass the paths to check, or exclude directories "
+                   "(extend-exclude)")
+    return note
+
+
+def _refuse_unsafe_caches(configs: List[Config]) -> None:
+    """A cache directory that is a symlink, or someone else's directory, is not used."""
+    from celerylint.cache import cache_refusal
+
+    for config in configs:
+        if config.cache_dir is None:
+            continue
+        reason = cache_refusal(str(config.cache_dir))
+        if reason is not None:
+            _error(f"warning: not using the cache in {_escape_controls(str(config.cache_dir))}: "
+                   f"{reason}")
+            config.cache_dir = None
+
+
+# -- clean --------------------------------------------------------------------------------
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """Remove the cache of the project of each path given (its cache-dir, or
+    .celerylint_cache in its root); a project that was not found has no cache."""
+    from celerylint.cache import remove_cache
+    from celerylint.config import RootFinder
+
+    overrides: Dict[str, object] = {}
+    if args.cache_dir is not None:
+        overrides["cache-dir"] = os.path.abspath(args.cache_dir)
+    config_for = _config_loader(args, overrides)
+    finder = RootFinder()
+    directories = set()
+    try:
+        for path in args.paths or [Path(".")]:
+            cache_dir = config_for(finder.find(path)).cache_dir
+            if cache_dir is not None:
+                directories.add(str(cache_dir))
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    status = EXIT_CLEAN
+    for directory in sorted(directories):
+        problem = remove_cache(directory)
+        if problem is not None:
+            _error(f"{_escape_controls(directory)}: {problem}")
+            status = EXIT_ERROR
+    return status

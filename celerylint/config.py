@@ -1,9 +1,10 @@
-"""Configuration: ``[tool.celerylint]`` in pyproject.toml, CLI overrides, target version.
+"""Configuration: the project root, ``[tool.celerylint]``, CLI overrides, target version.
 
-``load_config`` finds the nearest ``pyproject.toml`` (or takes ``--config``), checks
-every key and value, applies command-line overrides and settles the Celery version
-the rules should assume.  Any problem raises ``ConfigError`` with a one-line message
-naming the file and the key; the CLI prints it and exits 2.
+``find_root`` finds the project a path belongs to from the path itself (never from the
+current directory); ``load_config`` reads that project's ``pyproject.toml`` (or
+``--config``), checks every key and value, applies command-line overrides and settles
+the Celery version the rules should assume.  Any problem raises ``ConfigError`` with a
+one-line message naming the file and the key; the CLI prints it and exits 2.
 
 ``detect_celery_version`` reads (never executes) the project's dependency
 declarations to find the lowest Celery version they allow.
@@ -16,6 +17,7 @@ import difflib
 import fnmatch
 import json
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -35,15 +37,26 @@ DEFAULT_EXCLUDE = [
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".env", "env", "virtualenv",
     "__pycache__", "node_modules", "build", "dist", ".eggs", "*.egg-info", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", ".celerylint_cache", "site-packages",
+    "*{{*",  # a template directory (cookiecutter, copier): not Python until rendered
 ]
 
 CODE_LIST_KEYS = ("select", "ignore", "extend-select", "extend-ignore")
 STRING_LIST_KEYS = ("exclude", "extend-exclude", "src")
+BOOL_KEYS = ("respect-gitignore", "force-exclude")
 EXTEND_KEYS = ("extend-select", "extend-ignore", "extend-exclude")
-CORE_KEYS = CODE_LIST_KEYS + STRING_LIST_KEYS + ("per-file-ignores", "target-version")
+CORE_KEYS = (CODE_LIST_KEYS + STRING_LIST_KEYS + BOOL_KEYS
+             + ("per-file-ignores", "target-version", "cache-dir"))
 
-CODE_RE = re.compile(r"^[A-Z]{1,3}[0-9]{0,3}$")
-TARGET_VERSION_RE = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
+CODE_RE = re.compile(r"[A-Z]{1,3}[0-9]{0,3}")
+# ASCII digits only (\d also takes other scripts' digits), a few of them (a 5,000-digit
+# number is not a version), nothing after the last one (fullmatch: no "5.3\n").
+TARGET_VERSION_RE = re.compile(r"([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,6}))?")
+MAX_PATH_TEXT = 4096
+
+CACHE_DIR_NAME = ".celerylint_cache"
+CACHE_DIR_ENV = "CELERYLINT_CACHE_DIR"
+PYPROJECT = "pyproject.toml"
+VCS_MARKERS = (".git", ".hg")
 
 
 class ConfigError(Exception):
@@ -56,12 +69,32 @@ class OptionSpec:
     type: type  # int, float, str, bool, list (list of str)
     default: Any
     help: str = ""
+    # The valid range of a number: at least ``at_least``, strictly above ``above``.
+    at_least: Optional[float] = None
+    above: Optional[float] = None
+
+    def range_text(self) -> str:
+        """The valid range, as the docs and error messages say it ("" if any)."""
+        if self.above is not None:
+            return f"> {_number_text(self.above)}"
+        if self.at_least is not None:
+            return f">= {_number_text(self.at_least)}"
+        return ""
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @dataclass
 class Config:
     root: Path
     config_file: Optional[Path] = None
+    # How the root was found (see ProjectRoot.marker); "none": the paths given are the project.
+    marker: str = "none"
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    cache_dir: Optional[Path] = None  # None: no cache
     select: List[str] = field(default_factory=lambda: ["CEL"])
     ignore: List[str] = field(default_factory=list)
     extend_select: List[str] = field(default_factory=list)
@@ -117,47 +150,164 @@ def _path_matches(pattern: str, path: str) -> bool:
     return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
 
 
+# --------------------------------------------------------------------------- the project root
+
+
+@dataclass(frozen=True)
+class ProjectRoot:
+    """The project a path belongs to.
+
+    ``marker`` says how it was found: "config" (the nearest pyproject.toml with a
+    [tool.celerylint] table), "pyproject" (no such table: the nearest pyproject.toml),
+    "vcs" (no pyproject.toml: the top of the git or Mercurial work tree), "pinned" (the
+    caller chose the directory), or "none": no project, the paths given are the project
+    and ``directory`` is the path itself (a file's directory).  ``directory`` is absolute
+    and not resolved through symlinks: it is the directory the user named or sees."""
+
+    directory: Path
+    pyproject: Optional[Path] = None
+    marker: str = "none"
+
+    @property
+    def found(self) -> bool:
+        return self.marker != "none"
+
+
+class RootFinder:
+    """:func:`find_root` for many paths: each pyproject.toml is read once per finder."""
+
+    def __init__(self) -> None:
+        self._has_table: Dict[str, bool] = {}
+        self._roots: Dict[str, ProjectRoot] = {}
+        self._barriers = _search_barriers()
+
+    def find(self, path: Any) -> ProjectRoot:
+        absolute = os.path.abspath(path)
+        start = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+        if start not in self._roots:
+            self._roots[start] = self._search(start)
+        return self._roots[start]
+
+    def _search(self, start: str) -> ProjectRoot:
+        nearest: Optional[str] = None
+        directory: Optional[str] = start
+        while directory is not None:
+            candidate = os.path.join(directory, PYPROJECT)
+            if os.path.isfile(candidate):
+                if self.has_table(candidate):
+                    return ProjectRoot(Path(directory), Path(candidate), "config")
+                nearest = nearest or directory
+            if _holds_vcs_marker(directory):
+                break
+            directory = self._parent(directory)
+        if nearest is not None:
+            return ProjectRoot(Path(nearest), Path(nearest, PYPROJECT), "pyproject")
+        if directory is not None:
+            return ProjectRoot(Path(directory), None, "vcs")
+        return ProjectRoot(Path(start))
+
+    def _parent(self, directory: str) -> Optional[str]:
+        """The next directory to look in, or None: the search never climbs into the
+        file system's root or the home directory (a pyproject.toml or a dotfiles
+        repository there would make everything below it one project)."""
+        parent = os.path.dirname(directory)
+        if parent == directory or os.path.dirname(parent) == parent or parent in self._barriers:
+            return None
+        return parent
+
+    def has_table(self, pyproject: str) -> bool:
+        """Whether a pyproject.toml has [tool.celerylint]; ConfigError when it cannot be
+        read as TOML (it might have one)."""
+        if pyproject not in self._has_table:
+            data = _read_toml(Path(pyproject))
+            tool = data.get("tool")
+            self._has_table[pyproject] = isinstance(tool, dict) and "celerylint" in tool
+        return self._has_table[pyproject]
+
+    def starts_project(self, directory: str, names: Iterable[str], marker: str) -> bool:
+        """Whether ``directory`` (holding ``names``), met while walking a project found
+        by ``marker``, is the root of a project of its own: the one find_root gives for
+        the files below it.  A work tree (``.git``, ``.hg``) always is; a pyproject.toml
+        is when it has [tool.celerylint] or the walked project has none."""
+        names = set(names)
+        if any(vcs in names for vcs in VCS_MARKERS):
+            return True
+        candidate = os.path.join(directory, PYPROJECT)
+        if PYPROJECT not in names or not os.path.isfile(candidate):
+            return False
+        return marker != "config" or self.has_table(candidate)
+
+
+def find_root(path: Any) -> ProjectRoot:
+    """The project ``path`` (a file or directory, existing or not) belongs to.
+
+    From the path's directory upwards: the nearest directory whose pyproject.toml has
+    [tool.celerylint], else the nearest holding any pyproject.toml, else the top of the
+    git or Mercurial work tree.  The search stops at the top of the work tree holding
+    the path, and never looks in the home directory or the file system's root unless
+    the path is that directory.  Nothing found: the path itself is the project
+    (marker "none").  The current directory plays no part."""
+    return RootFinder().find(path)
+
+
+def project_at(directory: Any) -> ProjectRoot:
+    """``directory`` as a project root, whatever lies above it (tests pin fixture trees)."""
+    directory = Path(os.path.abspath(directory))
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file():
+        table = RootFinder().has_table(str(pyproject))
+        return ProjectRoot(directory, pyproject, "config" if table else "pyproject")
+    return ProjectRoot(directory, None, "pinned")
+
+
+def _holds_vcs_marker(directory: str) -> bool:
+    return any(os.path.lexists(os.path.join(directory, marker)) for marker in VCS_MARKERS)
+
+
+def _search_barriers() -> set:
+    home = os.path.expanduser("~")
+    return {os.path.abspath(home)} if home != "~" and os.path.isabs(home) else set()
+
+
 # --------------------------------------------------------------------------- loading
 
 
-def find_config_file(start: Path) -> Optional[Path]:
-    """The nearest pyproject.toml in ``start`` or one of its parents, with or without
-    a [tool.celerylint] table."""
-    start = Path(start).resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def load_config(
-    start: Path,
+    start: Any,
     config_path: Optional[Path] = None,
     option_specs: Sequence[OptionSpec] = (),
     overrides: Optional[Dict[str, Any]] = None,
+    known_codes: Optional[Sequence[str]] = None,
+    project: Optional[ProjectRoot] = None,
+    environ: Optional[Dict[str, str]] = None,
 ) -> Config:
-    """Build the Config for a run started in ``start``.
+    """Build the Config of the project ``start`` (a file or directory) belongs to.
 
-    ``overrides`` holds command-line values keyed by core key ("select", "extend-ignore",
-    "target-version" as "X.Y", ...); lists may be given as comma-separated strings.
-    They replace the file's values, except extend-* which are appended to them.
+    ``project``: that project when the caller has found it already (else
+    ``find_root(start)``).  ``config_path`` (``--config``) is read instead of the
+    project's pyproject.toml; the root still comes from the files.  ``overrides`` holds
+    command-line values keyed by core key ("select", "extend-ignore", "target-version"
+    as "X.Y", "cache-dir" as an absolute path, ...); lists may be given as
+    comma-separated strings.  They replace the file's values, except extend-* which are
+    appended to them.  With ``known_codes`` (the rules' codes), a code or prefix that
+    matches none of them is an error.  ``environ`` is where CELERYLINT_CACHE_DIR is
+    read (default: ``os.environ``).
     """
-    start = Path(start).resolve()
-    if start.is_file():
-        start = start.parent
+    if project is None:
+        project = find_root(start)
+    root = project.directory
     if config_path is not None:
         config_file: Optional[Path] = _checked_config_path(Path(config_path))
     else:
-        config_file = find_config_file(start)
-    root = config_file.parent if config_file else start
+        config_file = project.pyproject
     specs = {spec.name: spec for spec in option_specs}
+    known = tuple(known_codes) if known_codes is not None else None
 
     from_file: Dict[str, Any] = {}
     if config_file is not None:
         where = f"{_display(config_file)}: [tool.celerylint]"
-        from_file = _check_table(_read_celerylint_table(config_file), specs, where)
-    from_cli = _check_overrides(overrides or {}, specs)
+        from_file = _check_table(_read_celerylint_table(config_file), specs, where, known)
+    from_cli = _check_overrides(overrides or {}, specs, known)
 
     merged = dict(from_file)
     for key, value in from_cli.items():
@@ -175,6 +325,10 @@ def load_config(
         python_version=detect_python_version(root),
         root=root,
         config_file=config_file,
+        marker=project.marker,
+        respect_gitignore=merged.get("respect-gitignore", True),
+        force_exclude=merged.get("force-exclude", False),
+        cache_dir=_cache_dir(from_cli, from_file, project, os.environ if environ is None else environ),
         select=merged.get("select", ["CEL"]),
         ignore=merged.get("ignore", []),
         extend_select=merged.get("extend-select", []),
@@ -192,28 +346,73 @@ def load_config(
     )
 
 
+def _cache_dir(from_cli: Dict[str, Any], from_file: Dict[str, Any], project: ProjectRoot,
+               environ: Dict[str, str]) -> Optional[Path]:
+    """--cache-dir, else CELERYLINT_CACHE_DIR (both relative to the current directory),
+    else cache-dir (relative to the root), else .celerylint_cache in the root of a
+    project that was found; without a project, no cache."""
+    if "cache-dir" in from_cli:
+        return Path(os.path.abspath(from_cli["cache-dir"]))
+    from_environment = environ.get(CACHE_DIR_ENV, "")
+    if from_environment:
+        return Path(os.path.abspath(os.path.expanduser(from_environment)))
+    if "cache-dir" in from_file:
+        configured = os.path.expanduser(from_file["cache-dir"])
+        return Path(os.path.abspath(os.path.join(project.directory, configured)))
+    return project.directory / CACHE_DIR_NAME if project.found else None
+
+
 def _checked_config_path(path: Path) -> Path:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
     if not path.is_file():
         raise ConfigError(f"{path}: config path is not a file")
-    return path.resolve()
+    return Path(os.path.abspath(path))
 
 
 def _display(path: Path) -> str:
     try:
         return path.relative_to(Path.cwd()).as_posix()
-    except ValueError:
+    except (ValueError, OSError):  # outside the current directory, or it was removed
         return str(path)
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-def _read_celerylint_table(path: Path) -> Dict[str, Any]:
+# Tokens of TOML that matter for nesting: comments and strings (whose brackets do not
+# count), and brackets.
+_TOML_NESTING_TOKEN = re.compile(
+    r'#[^\n]*|"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[\[\]{}]',
+    re.DOTALL)
+MAX_TOML_NESTING = 100
+
+
+class TomlTooDeep(ValueError):
+    """Arrays or inline tables nested more than MAX_TOML_NESTING deep."""
+
+
+def _load_toml_text(text: str) -> Dict[str, Any]:
+    """tomllib.loads, refusing deep nesting before parsing: the parser recurses, and
+    how deep it gets depends on the recursion limit of the moment (parsing Python
+    raises it), so the same file must not parse in one process and fail in another."""
+    depth = 0
+    for token in _TOML_NESTING_TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_TOML_NESTING:
+                raise TomlTooDeep("arrays or tables nested too deeply")
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return tomllib.loads(text)
+
+
+def _read_toml(path: Path) -> Dict[str, Any]:
+    """A TOML file's data; every way it can fail is a one-line ConfigError."""
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        return _load_toml_text(path.read_bytes().decode("utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"{_display(path)}: cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
@@ -223,6 +422,15 @@ def _read_celerylint_table(path: Path) -> Dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{_display(path)}: invalid TOML: {_one_line(exc)}") from None
+    except (RecursionError, TomlTooDeep):
+        raise ConfigError(f"{_display(path)}: invalid TOML: arrays or tables nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        reason = "a number has too many digits" if "digits" in str(exc) else _one_line(exc)
+        raise ConfigError(f"{_display(path)}: invalid TOML: {reason}") from None
+
+
+def _read_celerylint_table(path: Path) -> Dict[str, Any]:
+    data = _read_toml(path)
     tool = data.get("tool")
     table = tool.get("celerylint", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
@@ -230,24 +438,26 @@ def _read_celerylint_table(path: Path) -> Dict[str, Any]:
     return table
 
 
-def _check_table(table: Dict[str, Any], specs: Dict[str, OptionSpec], where: str) -> Dict[str, Any]:
-    known = list(CORE_KEYS) + list(specs)
+def _check_table(table: Dict[str, Any], specs: Dict[str, OptionSpec], where: str,
+                 known: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    known_keys = list(CORE_KEYS) + list(specs)
     checked = {}
     for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{where} unknown key '{key}'{_suggestion(key, known)}")
-        checked[key] = _check_value(key, value, specs, f"{where} '{key}'")
+        if key not in known_keys:
+            raise ConfigError(f"{where} unknown key {_show(key)}{_suggestion(key, known_keys)}")
+        checked[key] = _check_value(key, value, specs, f"{where} '{key}'", known)
     return checked
 
 
-def _check_overrides(overrides: Dict[str, Any], specs: Dict[str, OptionSpec]) -> Dict[str, Any]:
+def _check_overrides(overrides: Dict[str, Any], specs: Dict[str, OptionSpec],
+                     known: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     checked = {}
     for key, value in overrides.items():
         if key not in CORE_KEYS and key not in specs:
             raise ValueError(f"unknown override key {key!r}")  # a bug in the caller
         if isinstance(value, str) and key in CODE_LIST_KEYS + STRING_LIST_KEYS:
             value = [item.strip() for item in value.split(",") if item.strip()]
-        checked[key] = _check_value(key, value, specs, f"--{key}")
+        checked[key] = _check_value(key, value, specs, f"--{key}", known)
     return checked
 
 
@@ -259,25 +469,43 @@ def _suggestion(key: str, known: List[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # nested too deeply; too many digits
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_value(key: str, value: Any, specs: Dict[str, OptionSpec], label: str) -> Any:
+def _check_value(key: str, value: Any, specs: Dict[str, OptionSpec], label: str,
+                 known: Optional[Sequence[str]] = None) -> Any:
     if key in CODE_LIST_KEYS:
-        return _check_codes(value, label)
+        return _check_codes(value, label, known)
     if key in STRING_LIST_KEYS:
         return _check_string_list(value, label)
+    if key in BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} must be true or false, got {_show(value)}")
+        return value
+    if key == "cache-dir":
+        return _check_path_text(value, label)
     if key == "per-file-ignores":
         if not isinstance(value, dict):
             raise ConfigError(f"{label} must be a table of glob = [codes], got {_show(value)}")
         return {
-            pattern: _check_codes(codes, f"{label} entry '{pattern}'")
+            pattern: _check_codes(codes, f"{label} entry {_show(pattern)}", known)
             for pattern, codes in value.items()
         }
     if key == "target-version":
         return _parse_target_version(value, label)
     return _check_option(value, specs[key], label)
+
+
+def _check_path_text(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{label} must be a non-empty string (a directory), got {_show(value)}")
+    if "\0" in value or len(value) > MAX_PATH_TEXT:
+        raise ConfigError(f"{label} is not a usable path, got {_show(value)}")
+    return value
 
 
 def _is_string_list(value: Any) -> bool:
@@ -290,19 +518,24 @@ def _check_string_list(value: Any, label: str) -> List[str]:
     return list(value)
 
 
-def _check_codes(value: Any, label: str) -> List[str]:
+def _check_codes(value: Any, label: str, known: Optional[Sequence[str]] = None) -> List[str]:
     codes = _check_string_list(value, label)
     for code in codes:
-        if not CODE_RE.match(code):
+        if not CODE_RE.fullmatch(code):
             raise ConfigError(
-                f"{label} has an invalid code {code!r} "
+                f"{label} has an invalid code {_show(code)} "
                 "(expected a code such as CEL104 or a prefix such as CEL1)"
+            )
+        if known is not None and not any(rule_code.startswith(code) for rule_code in known):
+            raise ConfigError(
+                f"{label} has an unknown code or prefix {_show(code)}: no rule's code starts "
+                "with it (`celerylint rules` lists them)"
             )
     return codes
 
 
 def _parse_target_version(value: Any, label: str) -> Version:
-    match = TARGET_VERSION_RE.match(value) if isinstance(value, str) else None
+    match = TARGET_VERSION_RE.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ConfigError(f'{label} must be a version string like "5.3", got {_show(value)}')
     return int(match.group(1)), int(match.group(2))
@@ -313,7 +546,12 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 OPTION_CHECKS: Dict[type, Tuple[Callable[[Any], bool], str]] = {
@@ -331,6 +569,10 @@ def _check_option(value: Any, spec: OptionSpec, label: str) -> Any:
     )
     if not is_valid(value):
         raise ConfigError(f"{label} must be {expected}, got {_show(value)}")
+    too_small = ((spec.above is not None and not value > spec.above)
+                 or (spec.at_least is not None and not value >= spec.at_least))
+    if spec.type in (int, float) and too_small:
+        raise ConfigError(f"{label} must be {spec.range_text()}, got {_show(value)}")
     if spec.type is float:
         return float(value)
     return list(value) if spec.type is list else value
@@ -340,7 +582,8 @@ def _check_option(value: Any, spec: OptionSpec, label: str) -> Any:
 
 # One version constraint: optional operator, then a version whose first two numbers
 # we keep; the rest of the version (".4", "rc1", ".*") is swallowed.
-CONSTRAINT_RE = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~|=)?\s*v?(\d+)(?:\.(\d+|\*))?[\w.*+!-]*")
+CONSTRAINT_RE = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~|=)?\s*v?(\d+)(?:\.(\d+|\*))?[\w.*+!-]*",
+                           re.ASCII)  # \d: ASCII digits only
 LOWER_BOUND_OPERATORS = {None, "=", "==", "===", "~=", ">=", ">", "^", "~"}
 REQUIREMENT_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 
@@ -419,7 +662,7 @@ def _read_lines(path: Path) -> List[str]:
 
 
 def _load_toml(path: Path) -> Dict[str, Any]:
-    return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    return _load_toml_text(path.read_bytes().decode("utf-8-sig"))
 
 
 def _table(data: Any, *keys: str) -> Dict[str, Any]:

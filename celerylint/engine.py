@@ -7,12 +7,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from celerylint.config import Config
+from celerylint.config import Config, ProjectRoot, RootFinder
 from celerylint.facts import FileFacts, Loc
 from celerylint.cache import FactsCache, context_key, text_digest
-from celerylint.files import Source, _decode, _display_path, _strerror, discover, read_source
+from celerylint.files import (Discovery, Source, _decode, _display_path, _sorted_unique, _strerror,
+                              find_files, read_source)
+from celerylint.gitignore import GitIgnore, work_tree_top
 from celerylint.parse import parse_and_extract
 from celerylint.prefilter import (Skipped, files_to_parse, may_hold_facts, referenced_names,
                                   skipped_to_parse)
@@ -108,7 +110,7 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
     parsed lose what only parsing tells (syntax errors, constructs of newer Pythons), so
     that the findings are the same either way."""
     root, src = str(config.root), list(config.src)
-    cache_root = root if use_cache else None
+    cache_root = str(config.cache_dir) if use_cache and config.cache_dir is not None else None
     names_of = [module_name(path, config.root, src) for path in paths]
     modules: Dict[str, List[int]] = {}
     for index, (name, _) in enumerate(names_of):
@@ -259,12 +261,12 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
 _CACHES: Dict[str, FactsCache] = {}
 
 
-def _cache(root: str) -> FactsCache:
-    """One cache object per root and process: it remembers that its directory exists
-    (or cannot be written)."""
-    if root not in _CACHES:
-        _CACHES[root] = FactsCache(Path(root))
-    return _CACHES[root]
+def _cache(directory: str) -> FactsCache:
+    """One cache object per cache directory and process: it remembers that its
+    directory exists (or cannot be written)."""
+    if directory not in _CACHES:
+        _CACHES[directory] = FactsCache(Path(directory))
+    return _CACHES[directory]
 
 
 def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tuple[str, str]]]:
@@ -324,30 +326,58 @@ def _root_relative(path: str, root: Path) -> str:
     return display_path(Path(path), root)
 
 
-def project_files(config: Config, paths: Sequence[Path]) -> Tuple[List[Path], List[Tuple[Path, str]], List[Path]]:
+def select_files(config: Config, paths: Sequence[Path], finder: Optional[RootFinder] = None,
+                 on_large: Optional[Callable[[Path], None]] = None) -> Discovery:
+    """The files to report on for the given paths, with the configuration's exclusions,
+    ``.gitignore`` (when respected, inside a git work tree) and the roots of other
+    projects met below the given directories (in ``nested``)."""
+    finder = finder or RootFinder()
+    marker = config.marker
+    return find_files(paths, config.exclude, config.extend_exclude, config.root,
+                      force_exclude=config.force_exclude, gitignore=_gitignore(config),
+                      starts_project=lambda directory, names: finder.starts_project(
+                          directory, names, marker),
+                      on_large=on_large)
+
+
+def _gitignore(config: Config) -> Optional[GitIgnore]:
+    if not config.respect_gitignore:
+        return None
+    top = work_tree_top(os.path.abspath(config.root))
+    return GitIgnore(top) if top is not None else None
+
+
+def project_files(config: Config, paths: Sequence[Path], selection: Optional[Discovery] = None,
+                  on_large: Optional[Callable[[Path], None]] = None
+                  ) -> Tuple[List[Path], List[Tuple[Path, str]], List[Path]]:
     """(every file of the project, unreadable paths, the files to report on).
 
-    The project view needs the whole project (settings and tasks live in
-    other files than the ones pre-commit passes), so the project root is read
-    too; findings are reported only for the given paths.
+    The project view needs the whole project (settings and tasks live in other files
+    than the ones pre-commit passes), so the project root is read too; findings are
+    reported only for the given paths (``selection``, when the caller has it already).
+    Without a project (config.marker "none") the given paths are the whole project.
     """
-    wanted, problems = discover(paths, config.exclude, config.extend_exclude, config.root)
+    if selection is None:
+        selection = select_files(config, paths, on_large=on_large)
+    wanted, problems = selection.files, selection.problems
     root = os.path.abspath(config.root)
-    if paths and all(os.path.abspath(p) == root for p in paths):
-        return wanted, problems, wanted  # the walk of the root is the whole project
-    everything, _ = discover([config.root], config.exclude, config.extend_exclude, config.root)
+    if config.marker == "none" or any(os.path.abspath(p) == root for p in paths):
+        return wanted, problems, wanted  # the given paths cover the whole project
+    everything = select_files(dataclasses.replace(config, force_exclude=False), [config.root],
+                              on_large=on_large).files
     seen = {os.path.abspath(p) for p in everything}
     extra = [p for p in wanted if os.path.abspath(p) not in seen]
     return everything + extra, problems, wanted
 
 
 def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool = True,
-          use_cache: bool = False) -> RunResult:
+          use_cache: bool = False, selection: Optional[Discovery] = None,
+          on_large: Optional[Callable[[Path], None]] = None) -> RunResult:
     """Lint `paths` as part of the project at config.root.
 
-    `use_cache` reads and writes the facts cache in config.root (the CLI turns it on
-    unless --no-cache); `prefilter=False` parses every file (tests compare both)."""
-    all_paths, problems, wanted = project_files(config, paths)
+    `use_cache` reads and writes the facts cache in config.cache_dir (the CLI turns it
+    on unless --no-cache); `prefilter=False` parses every file (tests compare both)."""
+    all_paths, problems, wanted = project_files(config, paths, selection, on_large)
     facts = collect_facts(all_paths, config, jobs, prefilter, use_cache)
     result = RunResult(unreadable=[(display_path(p), reason) for p, reason in problems])
     report_paths = {display_path(p) for p in wanted}
@@ -375,3 +405,63 @@ def _syntax_error_ignored(facts: FileFacts, config: Config) -> bool:
     loc = facts.error_loc or Loc(1, 1, 1, 1)
     return is_suppressed(Finding(facts.path, loc.line, loc.col, loc.end_line, loc.end_col, code,
                                  "syntax-error", "", "error"), facts)
+
+
+# -- runs over several projects ---------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    """One project of a run: its configuration, the paths given in it, and its files."""
+    config: Config
+    paths: List[Path]
+    selection: Discovery
+
+
+def plan(paths: Sequence[Path], config_for: Callable[[ProjectRoot], Config],
+         on_large: Optional[Callable[[Path], None]] = None) -> List[Planned]:
+    """The projects the given paths belong to, sorted by root, each with its
+    configuration (``config_for``, which may raise ConfigError) and the files to report
+    on.  Each path's project comes from the path (config.find_root); a directory met in
+    a walk that is the root of another project is checked as part of that project."""
+    finder = RootFinder()
+    planned: Dict[str, Planned] = {}
+    pending = list(paths)
+    while pending:
+        by_root: Dict[str, Tuple[ProjectRoot, List[Path]]] = {}
+        for path in pending:
+            project = finder.find(path)
+            by_root.setdefault(str(project.directory), (project, []))[1].append(Path(path))
+        pending = []
+        for key, (project, given) in by_root.items():
+            known = planned.get(key)
+            config = known.config if known is not None else config_for(project)
+            selection = select_files(config, given, finder, on_large)
+            pending.extend(selection.nested)
+            if known is None:
+                planned[key] = Planned(config, given, selection)
+            else:
+                known.paths.extend(given)
+                known.selection.files = _sorted_unique(known.selection.files + selection.files)
+                known.selection.problems.extend(selection.problems)
+    return [planned[key] for key in sorted(planned)]
+
+
+def check_planned(planned: Sequence[Planned], jobs: int = 1, use_cache: bool = False,
+                  on_large: Optional[Callable[[Path], None]] = None) -> RunResult:
+    """Check each planned project with its own configuration; findings merged and
+    sorted as one run's."""
+    merged = RunResult()
+    for item in planned:
+        result = check(item.paths, item.config, jobs, use_cache=use_cache,
+                       selection=item.selection, on_large=on_large)
+        merged.findings.extend(result.findings)
+        merged.internal_errors.extend(result.internal_errors)
+        merged.unreadable.extend(result.unreadable)
+        merged.incomplete.extend(result.incomplete)
+        merged.files_checked += result.files_checked
+    merged.findings = sorted(set(merged.findings), key=Finding.sort_key)
+    merged.internal_errors.sort()
+    merged.unreadable.sort()
+    merged.incomplete.sort()
+    return merged

@@ -1,7 +1,7 @@
 """Finding Python files and reading them as text.
 
-``discover`` walks the paths given on the command line and returns the
-``*.py`` files to lint, plus one-line reasons for the paths it could not use.
+``find_files`` (and ``discover``) walk the paths given on the command line and return
+the ``*.py`` files to lint, plus one-line reasons for the paths they could not use.
 ``read_source`` reads one file and decodes it the way Python would (PEP 263),
 returning an error with a position instead of raising.
 """
@@ -13,10 +13,12 @@ import os
 import re
 import stat
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import translate
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
+
+from celerylint.gitignore import GitIgnore
 
 BINARY_ERROR = "binary file, not Python source"
 
@@ -40,62 +42,146 @@ class Source:
 # Discovery
 # --------------------------------------------------------------------------
 
+# A walk that has looked at this many directory entries is worth a note on stderr.
+LARGE_WALK_ENTRIES = 100_000
+
+
+@dataclass
+class Discovery:
+    files: List[Path] = field(default_factory=list)
+    problems: List[Tuple[Path, str]] = field(default_factory=list)
+    # Directories below a given one that are projects of their own: not entered.
+    nested: List[Path] = field(default_factory=list)
+
 
 def discover(
     paths: Sequence[Path],
     exclude: Sequence[str],
     extend_exclude: Sequence[str] = (),
     root: Optional[Path] = None,
+    **options: Any,
 ) -> Tuple[List[Path], List[Tuple[Path, str]]]:
-    """Return (python files, [(path, reason)]) for the given files and directories."""
+    """Return (python files, [(path, reason)]) for the given files and directories
+    (see :func:`find_files` for ``options``)."""
+    found = find_files(paths, exclude, extend_exclude, root, **options)
+    return found.files, found.problems
+
+
+def find_files(
+    paths: Sequence[Path],
+    exclude: Sequence[str],
+    extend_exclude: Sequence[str] = (),
+    root: Optional[Path] = None,
+    force_exclude: bool = False,
+    gitignore: Optional[GitIgnore] = None,
+    starts_project: Optional[Callable[[str, Set[str]], bool]] = None,
+    on_large: Optional[Callable[[Path], None]] = None,
+) -> Discovery:
+    """The ``*.py`` files under the given directories, and the given files (whatever
+    their suffix).
+
+    A path given explicitly is always used, even if a pattern excludes it, unless
+    ``force_exclude`` (then it is skipped when it, or a directory above it inside
+    ``root``, is excluded).  Below a given directory, entries matching ``exclude`` or
+    ``extend_exclude`` (relative to ``root``), entries ``gitignore`` ignores, virtual
+    environments and symlinked directories are skipped, and so are directories for
+    which ``starts_project(directory, names of its entries)`` is true: they are
+    listed in ``nested``.  ``on_large(path)`` is called once when the walk of ``path``
+    passes LARGE_WALK_ENTRIES entries.
+    """
     excluded = Exclusion(_clean_patterns([*exclude, *extend_exclude]), _abs_root(root))
-    files: List[Path] = []
-    problems: List[Tuple[Path, str]] = []
+    found = Discovery()
     for given in paths:
         path = Path(given)
         try:
             mode = os.stat(path).st_mode
         except OSError as exc:
-            problems.append((path, _strerror(exc)))
+            found.problems.append((path, _strerror(exc)))
             continue
-        if _explicit_excluded(path, excluded):
+        except ValueError:  # an embedded NUL byte
+            found.problems.append((path, "not a usable path"))
+            continue
+        if force_exclude and _explicit_excluded(path, excluded):
             continue
         if stat.S_ISDIR(mode):
-            _walk(path, excluded, files, problems)
+            _Walk(excluded, gitignore, starts_project, on_large, found).run(path)
         elif stat.S_ISREG(mode):
-            files.append(path)
+            found.files.append(path)
         else:
-            problems.append((path, "not a regular file or directory"))
-    return _sorted_unique(files), problems
+            found.problems.append((path, "not a regular file or directory"))
+    found.files = _sorted_unique(found.files)
+    return found
 
 
-def _walk(top: Path, excluded: "Exclusion", files: List[Path],
-          problems: List[Tuple[Path, str]]) -> None:
-    """Collect *.py files under ``top``; symlinked directories are not entered."""
-    stack = [(top, excluded.relative_path(top))]
-    while stack:
-        directory, relative = stack.pop()
-        try:
-            with os.scandir(directory) as scan:
-                entries = sorted(scan, key=lambda entry: entry.name)
-        except OSError as exc:
-            problems.append((directory, "cannot list directory: " + _strerror(exc)))
-            continue
-        subdirs = []
-        for entry in entries:
-            child = directory / entry.name
-            child_relative = _join_relative(relative, entry.name)
-            if excluded(child, entry.name, child_relative):
-                continue
+class _Walk:
+    """One walk below a given directory (symlinked directories are not entered)."""
+
+    def __init__(self, excluded: "Exclusion", gitignore: Optional[GitIgnore],
+                 starts_project: Optional[Callable[[str, Set[str]], bool]],
+                 on_large: Optional[Callable[[Path], None]], found: Discovery):
+        self.excluded = excluded
+        self.gitignore = gitignore
+        self.starts_project = starts_project
+        self.on_large = on_large
+        self.found = found
+
+    def run(self, top: Path) -> None:
+        seen = 0
+        stack = [(top, os.path.abspath(top), self.excluded.relative_path(top), True)]
+        while stack:
+            directory, absolute, relative, is_top = stack.pop()
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    if not _is_venv(child):
-                        subdirs.append((child, child_relative))
-                elif entry.name.endswith(".py") and entry.is_file():
-                    files.append(child)
-            except OSError:  # e.g. a symlink loop: not a file we can lint
+                with os.scandir(directory) as scan:
+                    entries = sorted(scan, key=lambda entry: entry.name)
+            except OSError as exc:
+                self.found.problems.append((directory, "cannot list directory: " + _strerror(exc)))
                 continue
-        stack.extend(reversed(subdirs))
+            if not is_top and self._skipped(directory, absolute, {e.name for e in entries}):
+                continue
+            before, seen = seen, seen + len(entries)
+            if self.on_large is not None and before < LARGE_WALK_ENTRIES <= seen:
+                self.on_large(top)
+            ignored = self._gitignore_test(absolute)
+            subdirs = []
+            for entry in entries:
+                name = entry.name
+                child = directory / name
+                child_relative = _join_relative(relative, name)
+                if self.excluded(child, name, child_relative):
+                    continue
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    if ignored is not None and ignored(name, is_dir):
+                        continue
+                    if is_dir:
+                        subdirs.append((child, os.path.join(absolute, name), child_relative, False))
+                    elif name.endswith(".py") and entry.is_file():
+                        self.found.files.append(child)
+                except OSError:  # e.g. a symlink loop: not a file we can lint
+                    continue
+            stack.extend(reversed(subdirs))
+
+    def _gitignore_test(self, directory: str) -> Optional[Callable[[str, bool], bool]]:
+        """(name, is_dir) -> ignored, for the entries of ``directory``; None: nothing is."""
+        if self.gitignore is None:
+            return None
+        relative = self.gitignore.relative(directory)
+        if relative is None:
+            return None
+        matcher = self.gitignore.matcher(directory)
+        if not matcher.patterns:
+            return None
+        prefix = relative + "/" if relative else ""
+        return lambda name, is_dir: matcher.ignored(prefix + name, is_dir)
+
+    def _skipped(self, directory: Path, absolute: str, names: Set[str]) -> bool:
+        """A virtual environment, or the root of another project (listed in nested)."""
+        if "pyvenv.cfg" in names and os.path.isfile(os.path.join(absolute, "pyvenv.cfg")):
+            return True
+        if self.starts_project is not None and self.starts_project(absolute, names):
+            self.found.nested.append(directory)
+            return True
+        return False
 
 
 def _join_relative(parent: Optional[str], name: str) -> Optional[str]:
@@ -125,13 +211,18 @@ def _abs_root(root: Optional[Path]) -> str:
 
 
 class Exclusion:
-    """Exclude patterns, compiled once: ``fnmatch`` on the base name or the root-relative
-    path, or on the absolute path for patterns that are absolute."""
+    """Exclude patterns, compiled once, matched with ``fnmatch`` as ruff matches them: a
+    pattern without "/" on the name of a file or directory ("build", "*_pb2.py": a
+    directory's name, not the names above it, so the files of a template directory given
+    explicitly are still found), one with "/" on the path relative to the root
+    ("pkg/generated", "*/migrations/*"), an absolute one on the absolute path."""
 
     def __init__(self, patterns: List[str], root_dir: str):
         absolute = [p for p in patterns if os.path.isabs(p) or p.startswith("/")]
-        self.absolute = _compile([p for p in patterns if p in absolute])
-        self.relative = _compile([p for p in patterns if p not in absolute])
+        relative = [p for p in patterns if p not in absolute]
+        self.absolute = _compile(absolute)
+        self.name = _compile([p for p in relative if "/" not in p])
+        self.relative = _compile([p for p in relative if "/" in p])
         self.root_dir = root_dir
 
     def relative_path(self, path: Path) -> Optional[str]:
@@ -139,11 +230,11 @@ class Exclusion:
 
     def __call__(self, path: Path, name: str, relative: Optional[str]) -> bool:
         """True when a pattern matches; ``relative`` is ``path`` relative to the root."""
-        if self.relative is not None:
-            if self.relative.match(os.path.normcase(name)):
-                return True
-            if relative is not None and self.relative.match(os.path.normcase(relative)):
-                return True
+        if self.name is not None and self.name.match(os.path.normcase(name)):
+            return True
+        if (self.relative is not None and relative is not None
+                and self.relative.match(os.path.normcase(relative))):
+            return True
         if self.absolute is not None:
             absolute = _posix(os.path.abspath(path))
             return self.absolute.match(os.path.normcase(absolute)) is not None
@@ -222,12 +313,17 @@ def _relative_to(path: Path, base_dir: str) -> Optional[str]:
 
 
 def _display_path(path: Path, base: Optional[Path]) -> str:
+    """``path`` relative to ``base`` (default: the current directory), with ".." when it
+    lies outside; through symlinks only when that makes it lie inside; as given when
+    there is no current directory."""
     try:
         base_dir = os.path.abspath(base if base is not None else os.getcwd())
         relative = _relative_to(path, base_dir)
         if relative is None:
             relative = _relative_to(Path(os.path.realpath(path)), os.path.realpath(base_dir))
-        return relative if relative is not None else _posix(os.path.abspath(path))
+        if relative is None:
+            relative = _posix(os.path.relpath(os.path.abspath(path), base_dir))
+        return relative
     except (OSError, ValueError):
         return Path(path).as_posix()
 

@@ -6,15 +6,16 @@ What the plugin does for each file flake8 checks:
 
 - It takes the file's text from flake8 (``lines``), never from disk, so ``flake8 -
   --stdin-display-name path/to/file.py`` (what editors run) lints the unsaved buffer.
-- It finds the project the file belongs to: the directory of the nearest
-  ``pyproject.toml`` above the file (the runner looks above the current directory
-  instead); without one, the current directory when the file is under it (as for the
-  runner), else the file's own directory.  It reads every other file of the project from disk, uses flake8's text for
-  the checked file, builds the project view and runs every rule.  Findings in other
-  files are dropped; cross-file findings in this file (a task flagged because of
-  settings in another module) are kept.  File paths, module names and findings are the
-  runner's: ``celerylint check`` run from the same directory reports the same findings
-  for the file.
+- It finds the project the file belongs to from the file, as ``celerylint check`` does
+  (``config.find_root``: the nearest ``pyproject.toml`` with ``[tool.celerylint]``, else
+  the nearest ``pyproject.toml``, else the top of the git work tree; the current
+  directory plays no part, and symlinks in the file's path are not resolved).  It reads
+  every other file of the project from disk, uses flake8's text for the checked file,
+  builds the project view and runs every rule.  Findings in other files are dropped;
+  cross-file findings in this file (a task flagged because of settings in another
+  module) are kept.  Module names and findings are the runner's: ``celerylint check``
+  reports the same findings for the file.  Without a project, the file is checked on
+  its own (the runner checks the paths it is given as one project).
 - Rule options and ``target-version`` come from ``[tool.celerylint]``.  Selection
   (``--select``, ``--ignore``, ``--extend-ignore``, ``--per-file-ignores``), ``exclude``
   and ``# noqa`` follow flake8's own settings: celerylint's ``select``, ``ignore``,
@@ -63,7 +64,7 @@ from celerylint.files import Source, decode_lines
 from celerylint.report import escape_control
 
 if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that need them
-    from celerylint.config import Config
+    from celerylint.config import Config, ProjectRoot
     from celerylint.engine import Extracted
     from celerylint.facts import FileFacts
     from celerylint.rule import Finding
@@ -143,7 +144,8 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     from celerylint.cache import text_digest
     from celerylint.engine import display_path
 
-    checked = Path(os.path.realpath(filename))
+    # Not resolved through symlinks: the project is the one the path lies in as named.
+    checked = Path(os.path.abspath(filename))
     config, paths, index = _files_of_run(checked)
     checked_index = _index_of(checked, paths, index)
     # The path the runner would read the file by: module names and display paths follow it.
@@ -185,28 +187,22 @@ def _files_of_run(checked: Path) -> Tuple["Config", List[Path], Dict[str, int]]:
 
 
 def _config_for(checked: Path) -> "Config":
-    """The runner's configuration for the checked file, read once per run and project."""
-    from celerylint.config import find_config_file
+    """The runner's configuration for the checked file: the project is found from the
+    file, as ``celerylint check`` finds it (config.find_root), never from the current
+    directory; read once per run and project."""
+    from celerylint.config import find_root
 
-    config_file = find_config_file(checked.parent)
-    start = checked.parent
-    if config_file is not None:
-        start = config_file.parent
-    else:
-        # No pyproject.toml above the file: the runner's root is the current directory,
-        # which flake8 and editors usually run from (module names and dependency files
-        # such as requirements.txt are read from the root).
-        cwd = Path(os.getcwd()).resolve()
-        if cwd in checked.parents:
-            start = cwd
-    return _remembered(("config", str(start), os.getcwd()), lambda: _load_config(start))
+    project = _remembered(("root", str(checked.parent)), lambda: find_root(checked))
+    return _remembered(("config", str(project.directory), os.getcwd()),
+                       lambda: _load_config(project))
 
 
-def _load_config(start: Path) -> "Config":
+def _load_config(project: "ProjectRoot") -> "Config":
     from celerylint.config import load_config
-    from celerylint.rule import option_specs
+    from celerylint.rule import all_rules, option_specs
 
-    config = load_config(start, None, option_specs())
+    config = load_config(project.directory, None, option_specs(),
+                         known_codes=[rule.code for rule in all_rules()], project=project)
     # flake8 decides what is selected, ignored and excluded: run every rule.
     return dataclasses.replace(config, select=["CEL"], extend_select=[], ignore=[],
                                extend_ignore=[], per_file_ignores={})
@@ -229,11 +225,11 @@ def _remembered(key: Tuple, compute: Callable[[], T]) -> T:
 
 
 def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Optional[int]:
-    """Where the checked file (a resolved path) is among the discovered ones."""
+    """Where the checked file (an absolute path) is among the discovered ones."""
     if str(checked) in index:
         return index[str(checked)]
-    return next((i for i, path in enumerate(paths) if os.path.realpath(path) == str(checked)),
-                None)
+    real = os.path.realpath(checked)
+    return next((i for i, path in enumerate(paths) if os.path.realpath(path) == real), None)
 
 
 @dataclasses.dataclass
@@ -360,7 +356,9 @@ def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> 
     from the same text, else parsed and stored there."""
     from celerylint.engine import _cache, _file_context, facts_for_source
 
-    cache = _cache(str(config.root))
+    if config.cache_dir is None:  # no project found, no cache named
+        return facts_for_source(source, config.root, config.src)
+    cache = _cache(str(config.cache_dir))
     context = _file_context(source.path, str(config.root), config.src)[3]
     hit = cache.lookup_text(source.path, context, digest, need_full=True)
     if hit is not None:

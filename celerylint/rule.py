@@ -67,7 +67,9 @@ class Rule:
         if cls.options:
             lines += ["| option | type | default | meaning |", "|---|---|---|---|"]
             for spec in cls.options:
-                lines.append(f"| `{spec.name}` | {spec.type.__name__} | `{spec.default!r}` | {spec.help} |")
+                valid = f" (must be {spec.range_text()})" if spec.range_text() else ""
+                lines.append(f"| `{spec.name}` | {spec.type.__name__} | `{spec.default!r}` | "
+                             f"{spec.help}{valid} |")
         else:
             lines.append("None.")
         return "\n".join(lines).rstrip() + "\n"

@@ -225,7 +225,8 @@ class LargeTaskArgument(Rule):
     name = "large-task-argument"
     severity = "warning"
     options = (OptionSpec("max-argument-bytes", int, 4096,
-                          "a literal argument longer than this many bytes of source is reported"),)
+                          "a literal argument longer than this many bytes of source is reported",
+                          at_least=1),)
 
     def check(self, project: Project) -> Iterator[Finding]:
         limit = self.option("max-argument-bytes")

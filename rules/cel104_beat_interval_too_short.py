@@ -104,7 +104,7 @@ class BeatIntervalTooShort(Rule):
     severity = "warning"
     options = (
         OptionSpec("min-beat-interval", float, 10.0,
-                   "shortest period, in seconds, a beat schedule may have"),
+                   "shortest period, in seconds, a beat schedule may have", above=0),
     )
 
     def check(self, project: Project) -> Iterator[Finding]:

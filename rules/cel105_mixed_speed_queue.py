@@ -113,7 +113,7 @@ class MixedSpeedQueueRule(Rule):
     options = (
         OptionSpec("slow-task-seconds", int, 300,
                    "a task whose own `time_limit` or `soft_time_limit` is at least this many "
-                   "seconds is slow"),
+                   "seconds is slow", at_least=1),
         OptionSpec("slow-tasks", list, [],
                    "task names or fnmatch patterns (`proj.reports.*`) of tasks known to be slow"),
     )

@@ -115,7 +115,8 @@ class PeriodicTaskWithoutExpires(Rule):
     severity = "warning"
     options = (
         OptionSpec("expires-required-below", float, 300.0,
-                   "periodic tasks running at least this often (seconds) must set expires"),
+                   "periodic tasks running at least this often (seconds) must set expires",
+                   above=0),
     )
 
     def check(self, project: Project) -> Iterator[Finding]:

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Sequence
 
 import pytest
 
-from celerylint.config import load_config
+from celerylint.config import load_config, project_at
 from celerylint.engine import check, collect_facts, project_files
 from celerylint.facts import FileFacts
 from celerylint.rule import Finding, option_specs
@@ -30,7 +30,7 @@ def collect_tree_facts(root: Path) -> List[FileFacts]:
     os.chdir(root)
     try:
         config = load_config(root)
-        assert config.root == root.resolve()
+        assert config.root == root
         paths, problems, _ = project_files(config, [Path(".")])
         assert not problems
         return collect_facts(paths, config)
@@ -42,18 +42,15 @@ def lint(root: Path, paths: Optional[Sequence[str]] = None, select: str = "CEL",
          **settings) -> List[Finding]:
     """Run the engine on `root` (as the project root) and return the findings.
 
-    `settings` are extra [tool.celerylint] keys with '_' for '-'."""
+    `settings` are extra [tool.celerylint] keys with '_' for '-'.  The tree is its own
+    project whatever lies above it (a fixture tree without a pyproject.toml, or with one
+    that has no [tool.celerylint], would otherwise belong to the repository's)."""
     overrides = {"select": select}
-    import os
     old = os.getcwd()
     os.chdir(root)
     try:
-        config = load_config(root, None, option_specs(), overrides)
-        if config.root.resolve() != root.resolve():
-            # A fixture tree without its own pyproject.toml is its own project:
-            # never let the repository's pyproject make the whole repo one project.
-            config.root = root
-            config.src = ["."] + (["src"] if (root / "src").is_dir() else [])
+        config = load_config(root, None, option_specs(), overrides, project=project_at(root))
+        assert config.root == root
         for key, value in settings.items():
             config.options[key.replace("_", "-")] = value
         if "target_version" in settings:

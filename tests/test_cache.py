@@ -68,7 +68,7 @@ def test_recently_modified_files_are_checked_by_content(tmp_path):
 
     path = tmp_path / "a.py"
     path.write_text("x = 1\n", encoding="utf-8")
-    cache = FactsCache(tmp_path)
+    cache = FactsCache(tmp_path / CACHE)
     facts = FileFacts(path="a.py", module="a")
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
     assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
@@ -174,3 +174,58 @@ def test_libcst_is_imported_only_when_a_file_must_be_parsed(tree, tmp_path):
     (plain / "util.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
     (plain / "broken.py").write_text("def broken(:\n", encoding="utf-8")
     assert not imports_libcst(plain, "--no-cache")  # nothing Celery-related: no libcst, no check
+
+
+# ------------------------------------------------------------------ where it is safe to write
+
+
+def test_refusals(tmp_path):
+    from celerylint.cache import cache_refusal
+
+    assert cache_refusal(str(tmp_path / "missing")) is None
+    (tmp_path / "empty").mkdir()
+    assert cache_refusal(str(tmp_path / "empty")) is None
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "notes.txt").write_text("x", encoding="utf-8")
+    assert "no CACHEDIR.TAG written by celerylint" in cache_refusal(str(tmp_path / "theirs"))
+    (tmp_path / "link").symlink_to(tmp_path / "empty", target_is_directory=True)
+    assert cache_refusal(str(tmp_path / "link")) == "it is a symbolic link"
+    (tmp_path / "theirs" / "CACHEDIR.TAG").write_bytes(b"Signature: 8a477f597d28d172789f06886806bc55\n")
+    assert cache_refusal(str(tmp_path / "theirs")) is not None  # another tool's tag
+
+
+def test_a_refused_directory_is_never_written(tmp_path):
+    from celerylint.cache import FactsCache, text_digest
+    from celerylint.facts import FileFacts
+
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n", encoding="utf-8")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("x", encoding="utf-8")
+    for directory in (theirs, tmp_path / "link"):
+        if directory.name == "link":
+            directory.symlink_to(tmp_path / "target", target_is_directory=True)
+            (tmp_path / "target").mkdir()
+        cache = FactsCache(directory)
+        cache.store(source, "ctx", source.stat(), text_digest("x = 1\n"), FileFacts(path="a.py", module="a"), True)
+        assert not cache.enabled
+    assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
+    assert list((tmp_path / "target").iterdir()) == []
+
+
+def test_remove_cache_removes_only_what_celerylint_writes(tree):
+    from celerylint.cache import remove_cache
+
+    age(tree)
+    run(tree)
+    cache = tree / CACHE
+    assert entries(tree)
+    (cache / "mine.txt").write_text("a file celerylint did not write", encoding="utf-8")
+    assert remove_cache(str(cache)) == "left in place: it holds files celerylint did not write"
+    assert sorted(p.name for p in cache.iterdir()) == ["CACHEDIR.TAG", "mine.txt"]
+    assert remove_cache(str(cache)) is not None  # still marked as ours: the same answer
+    (cache / "mine.txt").unlink()
+    assert remove_cache(str(cache)) is None
+    assert not cache.exists()
+    assert remove_cache(str(cache)) is None  # nothing to remove

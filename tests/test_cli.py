@@ -341,12 +341,20 @@ def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
 
 
 def test_extend_exclude_and_default_exclude(cli_project):
-    without_broken_proj(cli_project)
-    explicit_excluded = run("check", "generated/gen.py", "build/lib.py", cwd=cli_project)
-
-    assert (explicit_excluded.returncode, explicit_excluded.stdout) == (0, "")
+    (cli_project / "generated" / "gen.py").write_text(BROKEN, encoding="utf-8")
     reported = run("check", cwd=cli_project).stdout
     assert "generated/" not in reported and "build/" not in reported
+
+    explicit = run("check", "generated/gen.py", "build/lib.py", cwd=cli_project)
+    # explicit paths are always checked; proj/'s broken files, outside them, are named on stderr
+    assert explicit.returncode == 2 and "proj/broken.py: cannot analyse" in explicit.stderr
+    assert lines(explicit.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}",
+                                      f"generated/gen.py:1:11: {SYNTAX_ERROR}"]
+    assert run("check", "build", cwd=cli_project).stdout == lines(explicit.stdout)[0] + "\n"
+
+    forced = run("check", "--force-exclude", "generated/gen.py", "build", "proj/broken.py",
+                 cwd=cli_project)
+    assert lines(forced.stdout) == [REPORTED[0]]
 
 
 def test_exclude_replaces_the_defaults(cli_project):
@@ -381,10 +389,11 @@ def test_paths_are_relative_to_a_subdirectory_cwd(cli_project):
 def test_paths_outside_the_cwd(cli_project):
     (cli_project / "proj" / "noqa_other.py").unlink()
     result = run("check", "../proj/broken.py", cwd=cli_project / "legacy")
+    absolute = run("check", str(cli_project / "proj" / "broken.py"), cwd=cli_project / "legacy")
 
     assert result.returncode == 1
-    (line,) = lines(result.stdout)
-    assert line.endswith(f"proj/broken.py:1:11: {SYNTAX_ERROR}")
+    assert lines(result.stdout) == [f"../proj/broken.py:1:11: {SYNTAX_ERROR}"]
+    assert absolute.stdout == result.stdout  # relative to the current directory, however given
 
 
 def test_a_file_given_twice_is_reported_once(cli_project):
@@ -495,3 +504,338 @@ def test_python_m_never_imports_the_checked_project(tmp_path):
 
     assert (result.returncode, result.stderr) == (0, "")
     assert not (tmp_path / "IMPORTED").exists()
+
+
+# ------------------------------------------------------------------ project roots
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo"
+
+
+def relative_findings(result: subprocess.CompletedProcess, prefix: str) -> List[str]:
+    assert "Traceback" not in result.stderr
+    found = []
+    for line in lines(result.stdout):
+        assert line.startswith(prefix), (line, prefix)
+        found.append(line[len(prefix):])
+    return found
+
+
+def test_same_findings_from_any_working_directory(tmp_path):
+    """Root, configuration and module names come from the files, not the cwd."""
+    project = tmp_path / "work" / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".celerylint_cache"))
+    (project / "shop" / "broken.py").write_text(BROKEN, encoding="utf-8")
+    unrelated = tmp_path / "elsewhere"
+    make_project(unrelated, {"other.py": "x = 1\n"}, 'select = ["CEL001"]\n')
+
+    from_project = run("check", "--no-cache", cwd=project)
+    from_parent = run("check", "--no-cache", "demo", cwd=project.parent)
+    from_unrelated = run("check", "--no-cache", "../work/demo", cwd=unrelated)
+    from_absolute = run("check", "--no-cache", str(project), cwd=unrelated)
+
+    expected = relative_findings(from_project, "")
+    assert len(expected) >= 11 and any("CEL001" in line for line in expected)
+    assert any("'shop.tasks.send_receipt'" in line for line in expected)  # module names
+    assert relative_findings(from_parent, "demo/") == expected
+    assert relative_findings(from_unrelated, "../work/demo/") == expected
+    assert from_absolute.stdout == from_unrelated.stdout
+    assert {r.returncode for r in (from_project, from_parent, from_unrelated, from_absolute)} == {1}
+
+
+def test_the_demo_from_the_repository_root_gives_the_readme_findings():
+    readme = (DEMO.parent.parent / "README.md").read_text(encoding="utf-8")
+    transcript = re.search(r"```text\n\$ celerylint check\n(.*?)```", readme, re.S).group(1)
+
+    result = run("check", "--no-cache", "examples/demo", cwd=DEMO.parent.parent)
+
+    assert result.returncode == 1, result.stderr
+    assert relative_findings(result, "examples/demo/") == lines(transcript)
+
+
+def test_paths_of_several_projects_each_with_its_own_configuration(tmp_path):
+    make_project(tmp_path / "one", {"a.py": BROKEN, "proj/celeryapp.py": BEAT_EVERY_SECOND},
+                 'select = ["CEL001"]\n')
+    make_project(tmp_path / "two", {"b.py": BROKEN, "proj/celeryapp.py": BEAT_EVERY_SECOND},
+                 'ignore = ["CEL001"]\n')
+
+    result = run("check", "two", "one/a.py", "one/proj", cwd=tmp_path)
+
+    assert result.returncode == 1, result.stderr
+    reported = lines(result.stdout)
+    assert reported == sorted(reported)
+    assert reported[0] == f"one/a.py:1:11: {SYNTAX_ERROR}"
+    assert not any(line.startswith("two/b.py") for line in reported)  # two ignores CEL001
+    assert any(line.startswith("two/proj/celeryapp.py:4:58: CEL104") for line in reported)
+    assert not any(line.startswith("one/proj/") for line in reported)  # one selects CEL001
+
+    other = tmp_path / "shared.toml"
+    other.write_text('[tool.celerylint]\nselect = ["CEL104"]\n', encoding="utf-8")
+    shared = lines(run("check", "--config", str(other), "two", "one", cwd=tmp_path).stdout)
+    assert [line.split(":")[0] for line in shared] == ["one/proj/celeryapp.py",
+                                                        "two/proj/celeryapp.py"]
+
+
+def test_a_nested_project_is_checked_with_its_own_configuration(tmp_path):
+    make_project(tmp_path, {"a.py": BROKEN, "services/billing/b.py": BROKEN,
+                            "services/c.py": BROKEN}, 'select = ["CEL001"]\n')
+    make_project(tmp_path / "services" / "billing", {}, 'ignore = ["CEL001"]\n')
+
+    result = run("check", cwd=tmp_path)
+
+    assert [line.split(":")[0] for line in lines(result.stdout)] == ["a.py", "services/c.py"]
+    shown = run("check", "--show-files", cwd=tmp_path)
+    assert lines(shown.stdout) == ["a.py", "services/billing/b.py", "services/c.py"]
+
+
+def test_without_a_project_the_given_paths_are_the_project(tmp_path):
+    loose = tmp_path / "loose"
+    write_tree(loose, {"celeryapp.py": BEAT_EVERY_SECOND.replace("1.0", "2.0"),
+                       "other.py": BROKEN, "deeper/more.py": BROKEN})
+    from celerylint.config import find_root
+    if find_root(loose).found:
+        pytest.skip("a pyproject.toml or a work tree lies above the temporary directory")
+
+    whole = run("check", "--select", "CEL001,CEL104", cwd=loose)
+    one_file = run("check", "--select", "CEL001,CEL104", "other.py", cwd=loose)
+
+    assert [line.split(":")[0] for line in lines(whole.stdout)] == [
+        "celeryapp.py", "deeper/more.py", "other.py"]
+    assert lines(one_file.stdout) == [f"other.py:1:11: {SYNTAX_ERROR}"]
+    assert not (loose / ".celerylint_cache").exists()  # no project: no cache
+    assert not (tmp_path / ".celerylint_cache").exists()
+
+    named = run("check", "--cache-dir", str(tmp_path / "cache"), cwd=loose)
+    assert named.stdout == run("check", cwd=loose).stdout
+    assert (tmp_path / "cache" / "CACHEDIR.TAG").is_file()
+
+
+def test_git_work_tree_without_pyproject_is_a_project(tmp_path):
+    repo = tmp_path / "repo"
+    write_tree(repo, {"proj/__init__.py": "", "proj/celeryapp.py": '''
+        from celery import Celery
+
+        app = Celery("proj")
+        app.config_from_object("proj.celeryconfig")
+    ''', "proj/celeryconfig.py": 'beat_schedule = {"x": {"task": "t", "schedule": 1.0}}\n'})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+
+    for cwd, prefix in ((repo, ""), (repo / "proj", ""), (tmp_path, "repo/")):
+        given = "celeryconfig.py" if cwd.name == "proj" else prefix + "proj/celeryconfig.py"
+        result = run("check", "--select", "CEL104", given, cwd=cwd)
+        assert result.returncode == 1, (cwd, result.stdout, result.stderr)
+    assert (repo / ".celerylint_cache" / "CACHEDIR.TAG").is_file()
+
+
+def test_gitignore_is_respected_by_default(tmp_path):
+    repo = tmp_path / "repo"
+    make_project(repo, {"a.py": BROKEN, "out/gen.py": BROKEN, "tmp_x.py": BROKEN,
+                        ".gitignore": "out/\ntmp_*.py\n"})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+
+    assert lines(run("check", "--show-files", cwd=repo).stdout) == ["a.py"]
+    assert lines(run("check", "--show-files", "out", "tmp_x.py", cwd=repo).stdout) == [
+        "out/gen.py", "tmp_x.py"]  # given explicitly
+    (repo / "pyproject.toml").write_text("[tool.celerylint]\nrespect-gitignore = false\n",
+                                         encoding="utf-8")
+    assert lines(run("check", "--show-files", cwd=repo).stdout) == ["a.py", "out/gen.py",
+                                                                     "tmp_x.py"]
+    # outside a git work tree a .gitignore is only a file
+    shutil.rmtree(repo / ".git")
+    (repo / "pyproject.toml").write_text("[tool.celerylint]\n", encoding="utf-8")
+    assert len(lines(run("check", "--show-files", cwd=repo).stdout)) == 3
+
+
+def test_show_files_lists_what_would_be_checked(cli_project):
+    result = run("check", "--show-files", cwd=cli_project)
+
+    assert result.returncode == 0 and result.stderr == ""
+    assert lines(result.stdout) == ["legacy/old.py", "proj/__init__.py", "proj/broken.py",
+                                    "proj/celeryapp.py", "proj/noqa_all.py", "proj/noqa_code.py",
+                                    "proj/noqa_other.py", "proj/noqa_prefix.py", "proj/tasks.py"]
+    assert not (cli_project / ".celerylint_cache").exists()
+    missing = run("check", "--show-files", "proj/tasks.py", "gone.py", cwd=cli_project)
+    assert (missing.returncode, lines(missing.stdout)) == (2, ["proj/tasks.py"])
+    assert "gone.py" in missing.stderr
+
+
+# ------------------------------------------------------------------ the cache
+
+def test_clean_removes_the_cache_of_the_project(cli_project):
+    cache = cli_project / ".celerylint_cache"
+    run("check", cwd=cli_project)
+    assert cache.is_dir()
+
+    result = run("clean", cwd=cli_project / "proj")
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert not cache.exists()
+    assert run("clean", cwd=cli_project).returncode == 0  # nothing to remove
+
+
+def test_clean_never_removes_a_directory_it_did_not_make(cli_project, tmp_path):
+    mine = tmp_path / "mine"
+    write_tree(mine, {"notes.txt": "keep me\n"})
+
+    check = run("check", "--cache-dir", str(mine), cwd=cli_project)
+    clean = run("clean", "--cache-dir", str(mine), cwd=cli_project)
+
+    assert check.returncode == 1 and "not using the cache" in check.stderr
+    assert lines(check.stdout) == REPORTED
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert_one_line_error(clean, str(mine), "not a celerylint cache")
+    assert (mine / "notes.txt").is_file()
+
+
+def test_cache_dir_option_and_environment(cli_project, tmp_path):
+    import os
+
+    by_option = tmp_path / "by-option"
+    by_env = tmp_path / "by-env"
+    run("check", "--cache-dir", str(by_option), cwd=cli_project)
+    env = dict(os.environ, CELERYLINT_CACHE_DIR=str(by_env))
+    done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=cli_project, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+    assert lines(done.stdout) == REPORTED
+    assert list(by_option.glob("*.json")) and list(by_env.glob("*.json"))
+    assert not (cli_project / ".celerylint_cache").exists()
+    subprocess.run([sys.executable, "-m", "celerylint", "clean"], cwd=cli_project, env=env,
+                   check=True)
+    assert not by_env.exists() and by_option.exists()
+
+
+def test_the_cache_is_never_written_through_a_symlink(cli_project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (cli_project / ".celerylint_cache").symlink_to(outside, target_is_directory=True)
+
+    result = run("check", cwd=cli_project)
+
+    assert lines(result.stdout) == REPORTED
+    assert "not using the cache" in result.stderr and "symbolic link" in result.stderr
+    assert list(outside.iterdir()) == []
+
+
+def test_a_symlinked_directory_is_checked_within_the_project_seen(tmp_path):
+    """The project is the one the path lies in as named, not the symlink's target's."""
+    project = make_project(tmp_path / "proj", {"app.py": "x = 1\n"})
+    target = tmp_path / "vendored"
+    write_tree(target, {"lib.py": BROKEN})
+    (project / "vendor").symlink_to(target, target_is_directory=True)
+
+    result = run("check", "vendor", cwd=project)
+
+    assert lines(result.stdout) == [f"vendor/lib.py:1:11: {SYNTAX_ERROR}"]
+    assert (project / ".celerylint_cache").is_dir()
+    assert sorted(p.name for p in target.iterdir()) == ["lib.py"]
+
+
+# ------------------------------------------------------------------ usage and output
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--select", "CEL999"], "CEL999"),
+    (["--select", "FOO"], "FOO"),
+    (["--extend-ignore", "CEL0,CEL9"], "CEL9"),
+    (["--target-version", "5.3\n"], "5.3\\n"),
+    (["--target-version", "\u0665.\u0663"], "--target-version"),
+    (["--jobs", "\u0664"], "--jobs"),
+    (["--jobs", "many"], "--jobs"),
+])
+def test_bad_values_are_one_line_errors(tmp_path, args, needle):
+    make_project(tmp_path, {"a.py": "x = 1\n"})
+
+    assert_one_line_error(run("check", *args, cwd=tmp_path), needle)
+
+
+@pytest.mark.parametrize("config, needle", [
+    ('select = ["CEL999"]\n', "CEL999"),
+    ('per-file-ignores = { "a.py" = ["FOO"] }\n', "FOO"),
+    ("min-beat-interval = -5\n", "min-beat-interval"),
+    ('target-version = "' + "5" * 5000 + '.0"\n', "target-version"),
+    ("select = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ("max-argument-bytes = " + "9" * 5000 + "\n", "too many digits"),
+])
+def test_bad_configuration_values_are_one_line_errors(tmp_path, config, needle):
+    make_project(tmp_path, {"a.py": "x = 1\n"}, config)
+
+    result = run("check", cwd=tmp_path)
+
+    assert_one_line_error(result, needle, "pyproject.toml")
+    assert len(result.stderr) < 400
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
+def test_statistics_never_corrupt_a_machine_readable_format(cli_project, fmt):
+    plain = run("check", "--format", fmt, cwd=cli_project)
+    result = run("check", "--format", fmt, "--statistics", cwd=cli_project)
+
+    assert result.stdout == plain.stdout
+    if fmt != "github":
+        json.loads(result.stdout)
+    assert result.stderr == "celerylint: statistics: 2     CEL001 syntax-error\n"
+
+
+def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
+    import os
+
+    make_project(tmp_path, {"caf\u00e9.py": BROKEN})
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=tmp_path, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == f"caf\\xe9.py:1:11: {SYNTAX_ERROR}\n".encode("ascii")
+    assert done.stderr == b""
+
+
+def run_raw(cwd: Path, shell_command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["/bin/sh", "-c", shell_command], cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          env=dict(__import__("os").environ, PYEXE=sys.executable))
+
+
+def test_stdout_to_a_full_disk(cli_project):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    result = run_raw(cli_project, '"$PYEXE" -m celerylint check > /dev/full')
+    assert_one_line_error(result, "cannot write the output", "No space left")
+
+
+def test_stdout_closed(cli_project):
+    result = run_raw(cli_project, '"$PYEXE" -m celerylint check >&-')
+    assert_one_line_error(result, "standard output is closed")
+    without_broken_proj(cli_project)  # else they are named on stderr (outside the path)
+    quiet = run_raw(cli_project, '"$PYEXE" -m celerylint check proj/tasks.py >&-')
+    assert (quiet.returncode, quiet.stderr) == (0, "")  # nothing to write: no error
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
+    make_project(tmp_path, {f"m{number}.py": BROKEN for number in range(3000)})
+    result = run_raw(tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1')
+    assert lines(result.stdout) == [f"m0.py:1:11: {SYNTAX_ERROR}"]
+    assert result.stderr == "rc=2\n"  # quiet, and not a clean exit: the output was cut
+
+
+@pytest.mark.parametrize("command", ["check", "clean"])
+def test_a_removed_working_directory(tmp_path, command):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    result = run_raw(gone, f'rmdir "{gone}" && "$PYEXE" -m celerylint {command}')
+    assert_one_line_error(result, "current directory")
+
+
+def test_a_large_walk_is_noted_on_stderr(tmp_path, monkeypatch, capsys):
+    import celerylint.files as files_module
+    from celerylint.cli import main
+
+    make_project(tmp_path, {f"pkg/m{number}.py": "x = 1\n" for number in range(30)})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(files_module, "LARGE_WALK_ENTRIES", 20)
+
+    assert main(["check", "--no-cache", "-j", "1"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("celerylint: note: . holds more than 20 files and directories to look "
+                            "through; pass the paths to check, or exclude directories "
+                            "(extend-exclude)\n")

@@ -6,14 +6,18 @@ from pathlib import Path
 import pytest
 
 from celerylint.config import (
+    CACHE_DIR_ENV,
     DEFAULT_EXCLUDE,
     NEWEST_KNOWN,
     Config,
     ConfigError,
     OptionSpec,
+    ProjectRoot,
+    RootFinder,
     detect_celery_version,
-    find_config_file,
+    find_root,
     load_config,
+    project_at,
 )
 
 SPECS = [
@@ -54,11 +58,14 @@ def in_tmp_path(tmp_path, monkeypatch):
 
 
 def test_defaults_without_any_pyproject(tmp_path):
-    if find_config_file(tmp_path) is not None:
-        pytest.skip("a pyproject.toml exists above the temporary directory")
-    config = load_config(tmp_path, option_specs=SPECS)
-    assert config.root == tmp_path.resolve()
+    if find_root(tmp_path).found:
+        pytest.skip("a pyproject.toml or a work tree lies above the temporary directory")
+    config = load_config(tmp_path, option_specs=SPECS, environ={})
+    assert config.root == tmp_path
     assert config.config_file is None
+    assert config.marker == "none"
+    assert config.cache_dir is None  # no project found: no cache unless one is named
+    assert config.respect_gitignore is True and config.force_exclude is False
     assert config.select == ["CEL"]
     assert config.ignore == [] and config.extend_select == [] and config.extend_ignore == []
     assert config.per_file_ignores == {}
@@ -90,31 +97,129 @@ def test_src_default_includes_src_dir(tmp_path):
     assert config.src == [".", "src"]
 
 
-def test_nearest_pyproject_walking_up(tmp_path):
+def test_nearest_pyproject_with_the_table_wins_over_a_nearer_one_without(tmp_path):
     outer = pyproject(tmp_path, "select = ['CEL1']\n")
     inner = write(tmp_path / "pkg" / "pyproject.toml", "[project]\nname = 'inner'\n")
     deep = tmp_path / "pkg" / "a" / "b"
     deep.mkdir(parents=True)
 
-    assert find_config_file(deep) == inner.resolve()
-    assert find_config_file(tmp_path / "pkg") == inner.resolve()
-    assert find_config_file(tmp_path) == outer.resolve()
-
+    # DESIGN section 4: the nearest pyproject.toml with [tool.celerylint], else any.
+    assert find_root(deep) == ProjectRoot(tmp_path, outer, "config")
+    assert find_root(tmp_path / "pkg" / "a" / "b" / "missing.py") == find_root(deep)
     config = load_config(deep)
-    # The inner pyproject has no [tool.celerylint] but still marks the project root.
-    assert config.config_file == inner.resolve()
-    assert config.root == (tmp_path / "pkg").resolve()
-    assert config.select == ["CEL"]
+    assert (config.root, config.config_file, config.select) == (tmp_path, outer, ["CEL1"])
 
-    assert load_config(tmp_path).select == ["CEL1"]
+    outer.write_text("[project]\nname = 'outer'\n", encoding="utf-8")
+    assert find_root(deep) == ProjectRoot(tmp_path / "pkg", inner, "pyproject")
+    assert load_config(deep).select == ["CEL"]
+
+    write(tmp_path / "pkg" / "a" / "pyproject.toml", "[tool.celerylint]\nignore = ['CEL2']\n")
+    assert find_root(deep).directory == tmp_path / "pkg" / "a"
+    assert load_config(deep / "x.py").ignore == ["CEL2"]
+
+
+def test_a_file_is_found_from_its_directory(tmp_path):
+    pyproject(tmp_path, "")
+    write(tmp_path / "pkg" / "tasks.py", "x = 1\n")
+    assert find_root(tmp_path / "pkg" / "tasks.py").directory == tmp_path
+    assert find_root(Path("pkg/tasks.py")).directory == tmp_path  # relative: from the cwd
+
+
+def test_the_current_directory_plays_no_part(tmp_path, monkeypatch):
+    pyproject(tmp_path / "proj", "")
+    other = tmp_path / "elsewhere"
+    pyproject(other, "select = ['CEL1']\n")
+    for cwd in (tmp_path, other, tmp_path / "proj"):
+        monkeypatch.chdir(cwd)
+        assert find_root(tmp_path / "proj" / "app.py").directory == tmp_path / "proj"
+
+
+def test_the_search_stops_at_the_top_of_a_work_tree(tmp_path):
+    pyproject(tmp_path, "select = ['CEL1']\n")  # above the repository: not its project
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    assert find_root(repo / "pkg") == ProjectRoot(repo, None, "vcs")
+    # a worktree or submodule has a .git file
+    (repo / ".git").rmdir()
+    write(repo / ".git", "gitdir: /somewhere/else\n")
+    assert find_root(repo / "pkg" / "a.py") == ProjectRoot(repo, None, "vcs")
+    # a pyproject.toml inside the work tree is the root, with or without the table
+    inner = write(repo / "pkg" / "pyproject.toml", "")
+    assert find_root(repo / "pkg" / "a.py") == ProjectRoot(repo / "pkg", inner, "pyproject")
+
+
+def test_no_project_found_means_the_path_itself(tmp_path):
+    if find_root(tmp_path).found:
+        pytest.skip("a pyproject.toml or a work tree lies above the temporary directory")
+    (tmp_path / "loose").mkdir()
+    assert find_root(tmp_path / "loose") == ProjectRoot(tmp_path / "loose")
+    assert find_root(tmp_path / "loose" / "a.py") == ProjectRoot(tmp_path / "loose")
+
+
+def test_the_search_never_climbs_into_the_home_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    pyproject(home, "select = ['CEL1']\n")
+    (home / ".git").mkdir()  # a dotfiles repository
+    (home / "scratch").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    assert find_root(home / "scratch" / "a.py") == ProjectRoot(home / "scratch")
+    # checking the home directory itself is asking for it
+    assert find_root(home).marker == "config"
+
+
+def test_symlinks_in_the_path_are_not_resolved(tmp_path):
+    pyproject(tmp_path / "proj", "")
+    pyproject(tmp_path / "elsewhere", "")
+    (tmp_path / "elsewhere" / "shared").mkdir()
+    (tmp_path / "proj" / "shared").symlink_to(tmp_path / "elsewhere" / "shared")
+    found = find_root(tmp_path / "proj" / "shared" / "tasks.py")
+    assert found.directory == tmp_path / "proj"
+    assert load_config(tmp_path / "proj" / "shared", environ={}).cache_dir == (
+        tmp_path / "proj" / ".celerylint_cache")
+
+
+def test_broken_toml_on_the_way_up_is_an_error(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.celerylint\n")
+    (tmp_path / "pkg").mkdir()
+    with pytest.raises(ConfigError, match=r"pyproject\.toml: invalid TOML"):
+        find_root(tmp_path / "pkg")
+
+
+def test_starts_project_in_a_walk():
+    finder = RootFinder()
+    assert finder.starts_project("/nowhere", {".git", "a.py"}, "config")
+    assert finder.starts_project("/nowhere", {".hg"}, "pyproject")
+    assert not finder.starts_project("/nowhere", {"a.py", "setup.py"}, "pyproject")
+
+
+def test_starts_project_follows_the_table(tmp_path):
+    finder = RootFinder()
+    write(tmp_path / "plain" / "pyproject.toml", "[project]\nname = 'x'\n")
+    pyproject(tmp_path / "own", "")
+    names = {"pyproject.toml"}
+    assert not finder.starts_project(str(tmp_path / "plain"), names, "config")
+    assert finder.starts_project(str(tmp_path / "own"), names, "config")
+    for marker in ("pyproject", "vcs", "pinned", "none"):
+        assert finder.starts_project(str(tmp_path / "plain"), names, marker)
+
+
+def test_project_at_pins_a_directory(tmp_path):
+    pyproject(tmp_path, "")
+    (tmp_path / "fixture").mkdir()
+    assert project_at(tmp_path / "fixture") == ProjectRoot(tmp_path / "fixture", None, "pinned")
+    assert project_at(tmp_path).marker == "config"
+    config = load_config(tmp_path / "fixture", project=project_at(tmp_path / "fixture"), environ={})
+    assert config.root == tmp_path / "fixture" and config.config_file is None
+    assert config.cache_dir == tmp_path / "fixture" / ".celerylint_cache"
 
 
 def test_explicit_config_path(tmp_path):
     pyproject(tmp_path, "select = ['CEL1']\n")
     custom = write(tmp_path / "conf" / "lint.toml", "[tool.celerylint]\nignore = ['CEL104']\n")
     config = load_config(tmp_path, config_path=custom)
-    assert config.config_file == custom.resolve()
-    assert config.root == custom.parent.resolve()
+    assert config.config_file == custom
+    assert config.root == tmp_path  # the root still comes from the files
     assert config.select == ["CEL"]
     assert config.ignore == ["CEL104"]
 
@@ -609,3 +714,181 @@ def test_per_file_ignores_from_config(tmp_path):
     config = load_config(tmp_path)
     assert config.is_ignored_for_path("CEL101", "tests/test_x.py")
     assert not config.is_ignored_for_path("CEL101", "app/x.py")
+
+
+# --------------------------------------------------------------------- hostile values
+
+
+@pytest.mark.parametrize("value", [
+    '"5.3\\n"', '"5.3 "', '" 5.3"', '"\u0665.\u0663"', '"5.\u0663"', '"\uff15.3"',
+    '"' + "9" * 5000 + '.0"', '"5.' + "3" * 5000 + '"', '"5.3.1.2"', '""',
+])
+def test_target_version_format(tmp_path, value):
+    message = config_error(tmp_path, f"target-version = {value}\n")
+    assert "'target-version' must be a version string" in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize("value", ["5.3\n", "\u0665.\u0663", "9" * 5000 + ".0"])
+def test_target_version_format_on_the_command_line(tmp_path, value):
+    with pytest.raises(ConfigError, match=r"^--target-version must be a version string"):
+        load_config(tmp_path, overrides={"target-version": value})
+
+
+def test_target_version_numbers_are_taken_as_written(tmp_path):
+    pyproject(tmp_path, 'target-version = "05.10"\n')
+    assert load_config(tmp_path).target_version == (5, 10)
+
+
+def test_a_number_with_thousands_of_digits_is_a_one_line_error(tmp_path):
+    message = config_error(tmp_path, "max-args = " + "1" * 5000 + "\n")
+    assert message == "pyproject.toml: invalid TOML: a number has too many digits"
+
+
+def test_deeply_nested_arrays_are_a_one_line_error(tmp_path):
+    message = config_error(tmp_path, "select = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert message == "pyproject.toml: invalid TOML: arrays or tables nested too deeply"
+
+
+def test_moderately_nested_values_are_a_type_error(tmp_path):
+    message = config_error(tmp_path, "select = " + "[" * 90 + "]" * 90 + "\n")
+    assert "'select' must be a list of strings, got [[[[" in message
+    assert len(message) < 200
+
+
+RANGED = [
+    OptionSpec("interval", float, 10.0, above=0),
+    OptionSpec("count", int, 5, at_least=1),
+]
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("interval = -5\n", "'interval' must be > 0, got -5"),
+    ("interval = 0\n", "'interval' must be > 0, got 0"),
+    ("interval = -0.0\n", "'interval' must be > 0, got -0.0"),
+    ("interval = 1" + "0" * 400 + "\n", "'interval' must be a number, got 1000"),
+    ("interval = inf\n", "'interval' must be a number, got inf"),
+    ("count = 0\n", "'count' must be >= 1, got 0"),
+    ("count = -3\n", "'count' must be >= 1, got -3"),
+])
+def test_option_ranges(tmp_path, body, expected):
+    pyproject(tmp_path, body)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path, option_specs=RANGED)
+    assert "[tool.celerylint] " + expected in str(info.value)
+
+
+def test_option_ranges_accept_their_bounds(tmp_path):
+    pyproject(tmp_path, "interval = 0.001\ncount = 1\n")
+    assert load_config(tmp_path, option_specs=RANGED).options == {"interval": 0.001, "count": 1}
+
+
+def test_every_rule_number_option_declares_its_range():
+    from celerylint.rule import option_specs
+
+    numbers = [spec for spec in option_specs() if spec.type in (int, float)]
+    assert numbers
+    assert [spec.name for spec in numbers if not spec.range_text()] == []
+    assert {spec.name: spec.range_text() for spec in numbers}["min-beat-interval"] == "> 0"
+
+
+KNOWN = ["CEL001", "CEL101", "CEL104", "CEL201"]
+
+
+@pytest.mark.parametrize("body, bad", [
+    ('select = ["CEL999"]\n', "'select' has an unknown code or prefix 'CEL999'"),
+    ('ignore = ["FOO"]\n', "'ignore' has an unknown code or prefix 'FOO'"),
+    ('extend-select = ["CEL3"]\n', "'extend-select' has an unknown code or prefix 'CEL3'"),
+    ('extend-ignore = ["CEL000"]\n', "'extend-ignore' has an unknown code or prefix 'CEL000'"),
+    ('per-file-ignores = {"a.py" = ["CEL9"]}\n',
+     "'per-file-ignores' entry 'a.py' has an unknown code or prefix 'CEL9'"),
+])
+def test_unknown_codes_in_the_file(tmp_path, body, bad):
+    pyproject(tmp_path, body)
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path, known_codes=KNOWN)
+    assert f"pyproject.toml: [tool.celerylint] {bad}: no rule's code starts with it" in str(info.value)
+
+
+@pytest.mark.parametrize("option, value", [("select", "CEL1,CEL999"), ("ignore", "FOO"),
+                                           ("extend-select", "C9"), ("extend-ignore", "CEL2,X")])
+def test_unknown_codes_on_the_command_line(tmp_path, option, value):
+    with pytest.raises(ConfigError, match=rf"^--{option} has an unknown code or prefix"):
+        load_config(tmp_path, overrides={option: value}, known_codes=KNOWN)
+
+
+def test_known_prefixes_are_accepted(tmp_path):
+    pyproject(tmp_path, 'select = ["C", "CE", "CEL", "CEL1", "CEL10", "CEL104"]\n')
+    assert load_config(tmp_path, known_codes=KNOWN).select == [
+        "C", "CE", "CEL", "CEL1", "CEL10", "CEL104"]
+
+
+def test_a_code_followed_by_a_newline_is_invalid(tmp_path):
+    with pytest.raises(ConfigError, match="invalid code 'CEL1\\\\n'"):
+        load_config(tmp_path, overrides={"select": ["CEL1\n"]})
+
+
+# --------------------------------------------------------------------- files and cache keys
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('respect-gitignore = "no"\n', "'respect-gitignore' must be true or false, got 'no'"),
+    ("force-exclude = 1\n", "'force-exclude' must be true or false, got 1"),
+    ("cache-dir = 5\n", "'cache-dir' must be a non-empty string (a directory), got 5"),
+    ('cache-dir = "  "\n', "'cache-dir' must be a non-empty string"),
+    ('cache-dir = "a\\u0000b"\n', "'cache-dir' is not a usable path"),
+])
+def test_file_keys_wrong_values(tmp_path, body, expected):
+    assert "[tool.celerylint] " + expected in config_error(tmp_path, body)
+
+
+def test_file_keys(tmp_path):
+    pyproject(tmp_path, 'respect-gitignore = false\nforce-exclude = true\ncache-dir = "build/lint"\n')
+    config = load_config(tmp_path, environ={})
+    assert (config.respect_gitignore, config.force_exclude) == (False, True)
+    assert config.cache_dir == tmp_path / "build" / "lint"
+    assert load_config(tmp_path, overrides={"force-exclude": True}, environ={}).force_exclude
+
+
+def test_cache_dir_precedence(tmp_path, monkeypatch):
+    pyproject(tmp_path / "proj", 'cache-dir = "from-config"\n')
+    proj = tmp_path / "proj"
+    monkeypatch.chdir(tmp_path)
+    assert load_config(proj, environ={}).cache_dir == proj / "from-config"
+    environ = {CACHE_DIR_ENV: "from-env"}
+    assert load_config(proj, environ=environ).cache_dir == tmp_path / "from-env"
+    assert load_config(proj, environ=environ, overrides={"cache-dir": str(tmp_path / "cli")}
+                       ).cache_dir == tmp_path / "cli"
+    assert load_config(proj, environ={CACHE_DIR_ENV: ""}).cache_dir == proj / "from-config"
+    pyproject(proj, "")
+    assert load_config(proj, environ={}).cache_dir == proj / ".celerylint_cache"
+
+
+def test_arabic_indic_digits_in_requirements_are_not_a_version(tmp_path):
+    write(tmp_path / "requirements.txt", "celery>=\u0665.\u0663\n")
+    assert detect_celery_version(tmp_path) is None
+
+
+def test_deep_nesting_is_refused_whatever_the_recursion_limit(tmp_path):
+    """Parsing Python raises the recursion limit; the same file must give the same answer
+    before and after."""
+    import sys
+
+    pyproject(tmp_path, "select = " + "[" * 500 + "]" * 500 + "\n")
+    previous = sys.getrecursionlimit()
+    messages = []
+    try:
+        for limit in (previous, 200_000):
+            sys.setrecursionlimit(limit)
+            with pytest.raises(ConfigError) as info:
+                load_config(tmp_path)
+            messages.append(str(info.value))
+    finally:
+        sys.setrecursionlimit(previous)
+    assert messages == ["pyproject.toml: invalid TOML: arrays or tables nested too deeply"] * 2
+
+
+def test_brackets_in_strings_and_comments_are_not_nesting(tmp_path):
+    deep = "[" * 150
+    pyproject(tmp_path, f'src = ["{deep}", \'{deep}\', """\n{deep}\n"""]  # {deep}\n')
+    assert load_config(tmp_path).src == [deep, deep, deep + "\n"]

@@ -108,17 +108,31 @@ def test_discover_includes_explicit_file_whatever_its_suffix(tmp_path, monkeypat
     assert problems == []
 
 
-def test_discover_explicit_file_is_dropped_when_excluded(tmp_path, monkeypatch):
+def test_discover_explicit_paths_are_used_even_when_excluded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "tasks_pb2.py")
     write(tmp_path / "build" / "app.py")
+    write(tmp_path / "build" / "lib" / "util.py")
     write(tmp_path / "app.py")
+    given = [Path("tasks_pb2.py"), Path("build/app.py"), Path("app.py"), Path("build/lib")]
 
-    files, _ = discover(
-        [Path("tasks_pb2.py"), Path("build/app.py"), Path("app.py")],
-        DEFAULT_EXCLUDE,
-        extend_exclude=["*_pb2.py"],
-    )
+    files, _ = discover(given, DEFAULT_EXCLUDE, extend_exclude=["*_pb2.py"])
+
+    assert names(files) == ["app.py", "build/app.py", "build/lib/util.py", "tasks_pb2.py"]
+
+
+def test_discover_force_exclude_drops_excluded_explicit_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "tasks_pb2.py")
+    write(tmp_path / "build" / "app.py")
+    write(tmp_path / "build" / "lib" / "util.py")
+    write(tmp_path / "venv" / "pyvenv.cfg", "home = /usr/bin\n")
+    write(tmp_path / "venv" / "lib" / "site.py")
+    write(tmp_path / "app.py")
+    given = [Path("tasks_pb2.py"), Path("build/app.py"), Path("app.py"), Path("build/lib"),
+             Path("venv/lib/site.py")]
+
+    files, _ = discover(given, DEFAULT_EXCLUDE, extend_exclude=["*_pb2.py"], force_exclude=True)
 
     assert names(files) == ["app.py"]
 
@@ -188,6 +202,82 @@ def test_discover_follows_symlinked_files_once(tmp_path, monkeypatch):
     assert names(files) == ["alias.py", "pkg/tasks.py"]
 
 
+def test_discover_skips_template_directories_by_default(tmp_path, monkeypatch):
+    from celerylint.config import DEFAULT_EXCLUDE as DEFAULTS
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "app.py")
+    write(tmp_path / "{{cookiecutter.project}}" / "tasks.py", "{% if x %}\n")
+    write(tmp_path / "pkg" / "{{ name }}.py", "{{ body }}\n")
+
+    assert names(discover([Path(".")], DEFAULTS)[0]) == ["app.py"]
+    assert names(discover([Path(".")], ["build"])[0]) == [  # exclude replaces the defaults
+        "app.py", "pkg/{{ name }}.py", "{{cookiecutter.project}}/tasks.py"]
+    given = Path("{{cookiecutter.project}}")
+    assert names(discover([given], DEFAULTS)[0]) == ["{{cookiecutter.project}}/tasks.py"]
+
+
+def test_discover_lists_nested_projects_without_entering_them(tmp_path, monkeypatch):
+    from celerylint.files import find_files
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "app.py")
+    write(tmp_path / "services" / "billing" / "pyproject.toml", "")
+    write(tmp_path / "services" / "billing" / "tasks.py")
+    write(tmp_path / "services" / "common.py")
+    calls = []
+
+    def starts_project(directory, entry_names):
+        calls.append(directory)
+        return "pyproject.toml" in entry_names
+
+    found = find_files([Path(".")], DEFAULT_EXCLUDE, starts_project=starts_project)
+
+    assert names(found.files) == ["app.py", "services/common.py"]
+    assert found.nested == [Path("services/billing")]
+    assert str(tmp_path) not in calls  # the given directory itself is never another project
+    found = find_files([Path("services/billing")], DEFAULT_EXCLUDE, starts_project=starts_project)
+    assert names(found.files) == ["services/billing/tasks.py"] and found.nested == []
+
+
+def test_discover_respects_gitignore(tmp_path, monkeypatch):
+    from celerylint.gitignore import GitIgnore
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / ".gitignore", "generated/\n*_pb2.py\n!keep_pb2.py\n")
+    write(tmp_path / "app.py")
+    write(tmp_path / "api_pb2.py")
+    write(tmp_path / "keep_pb2.py")
+    write(tmp_path / "generated" / "schema.py")
+    write(tmp_path / "pkg" / ".gitignore", "/local.py\n")
+    write(tmp_path / "pkg" / "local.py")
+    write(tmp_path / "pkg" / "sub" / "local.py")
+
+    files, _ = discover([Path(".")], DEFAULT_EXCLUDE, gitignore=GitIgnore(str(tmp_path)))
+    assert names(files) == ["app.py", "keep_pb2.py", "pkg/sub/local.py"]
+    files, _ = discover([Path("."), Path("generated"), Path("api_pb2.py")], DEFAULT_EXCLUDE,
+                        gitignore=GitIgnore(str(tmp_path)))
+    assert names(files) == ["api_pb2.py", "app.py", "generated/schema.py", "keep_pb2.py",
+                            "pkg/sub/local.py"]  # explicit paths are used
+
+
+def test_discover_says_when_a_walk_is_large(tmp_path, monkeypatch):
+    import celerylint.files as files_module
+
+    monkeypatch.chdir(tmp_path)
+    for number in range(30):
+        write(tmp_path / "pkg" / f"m{number}.py")
+    monkeypatch.setattr(files_module, "LARGE_WALK_ENTRIES", 20)
+    noted = []
+    files, _ = discover([Path("."), Path("pkg")], DEFAULT_EXCLUDE, on_large=noted.append)
+    assert len(files) == 30
+    assert noted == [Path("."), Path("pkg")]
+    monkeypatch.setattr(files_module, "LARGE_WALK_ENTRIES", 40)
+    noted.clear()
+    discover([Path(".")], DEFAULT_EXCLUDE, on_large=noted.append)
+    assert noted == []
+
+
 def test_discover_output_is_sorted_and_deterministic(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ["b.py", "a/z.py", "a.py", "A.py", "a/b/c.py", "a_b.py"]:
@@ -220,7 +310,11 @@ def test_read_relpath_uses_base_or_absolute_path(tmp_path, monkeypatch):
 
     assert read_source(path).relpath == "project/pkg/app.py"
     assert read_source(path, base=project).relpath == "pkg/app.py"
-    assert read_source(path, base=project / "pkg" / "other").relpath == path.as_posix()
+    assert read_source(path, base=project / "pkg" / "other").relpath == "../app.py"
+    monkeypatch.chdir(project / "pkg")
+    assert read_source(path).relpath == "app.py"
+    monkeypatch.chdir(write(tmp_path / "elsewhere" / "x.py").parent)
+    assert read_source(path).relpath == "../project/pkg/app.py"
 
 
 def test_read_utf8_with_bom_drops_bom(tmp_path):

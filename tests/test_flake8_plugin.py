@@ -11,6 +11,7 @@ it, so assertions name the codes they are about or compare with the runner.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -137,12 +138,65 @@ def test_paths_from_another_directory(proj):
     assert rows(done.stdout) == {("tasks.py", 5, 5, "CEL102")}, done.stdout
 
 
-def test_project_without_pyproject_is_rooted_at_the_current_directory(proj):
+def test_project_without_pyproject_is_rooted_at_its_work_tree(proj, tmp_path):
     (proj / "pyproject.toml").unlink()
+    subprocess.run(["git", "init", "-q", str(proj)], check=True)
     done = flake8(proj, "--select", "CEL102", "proj/tasks.py")
-    # Rooted at proj/ instead, "proj.settings" and "proj.tasks" would not resolve.
+    # Rooted at proj/proj instead, "proj.settings" and "proj.tasks" would not resolve.
     assert rows(done.stdout) == {("proj/tasks.py", 5, 5, "CEL102")}
     assert rows(done.stdout) == {row for row in runner_rows(proj) if row[3] == "CEL102"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    absolute = proj / "proj" / "tasks.py"
+    done = flake8(elsewhere, "--select", "CEL102", str(absolute))
+    assert rows(done.stdout) == {(str(absolute), 5, 5, "CEL102")}
+
+
+def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
+    """flake8 run from an unrelated project with its own [tool.celerylint] uses the
+    checked file's project, as `celerylint check` does."""
+    unrelated = tmp_path / "unrelated"
+    unrelated.mkdir()
+    (unrelated / "pyproject.toml").write_text("[tool.celerylint]\nmin-beat-interval = 0.5\n",
+                                              encoding="utf-8")
+    relative = os.path.relpath(proj / "proj" / "celery.py", unrelated)
+    done = flake8(unrelated, "--select", "CEL", relative)
+    from_unrelated = rows(done.stdout)
+    assert ("../flake8_project/proj/celery.py", 8, 62, "CEL104") in from_unrelated
+    assert from_unrelated == runner_rows(unrelated, relative)
+    in_project = rows(flake8(proj, "--select", "CEL", "proj/celery.py").stdout)
+    assert {(row[0].replace("../flake8_project/", ""),) + row[1:] for row in from_unrelated} == \
+        in_project
+
+
+def test_the_cache_stays_in_the_project_seen_through_a_symlink(proj, tmp_path):
+    """A directory symlinked into the project: its files belong to the project the user
+    sees, and the cache is written there, never into the symlink's target."""
+    target = tmp_path / "shared-code"
+    target.mkdir()
+    (target / "jobs.py").write_text("from proj.celery import app\n\n\n@app.task\ndef job():\n"
+                                    "    return 1\n", encoding="utf-8")
+    (proj / "proj" / "shared").symlink_to(target, target_is_directory=True)
+    done = flake8(proj, "--select", "CEL", "proj/shared/jobs.py")
+    assert "Traceback" not in done.stderr and "CEL000" not in done.stdout, done.stdout + done.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["jobs.py"]
+    assert (proj / ".celerylint_cache" / "CACHEDIR.TAG").is_file()
+
+
+def test_a_file_outside_any_project_is_checked_on_its_own_without_a_cache(tmp_path):
+    from celerylint.config import find_root
+
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    if find_root(loose).found:
+        pytest.skip("a pyproject.toml or a work tree lies above the temporary directory")
+    (loose / "beat.py").write_text(
+        "from celery import Celery\n\napp = Celery('x')\n"
+        "app.conf.beat_schedule = {'x': {'task': 't', 'schedule': 1.0}}\n", encoding="utf-8")
+    done = flake8(tmp_path, "--select", "CEL104", "loose/beat.py")
+    assert rows(done.stdout) == {("loose/beat.py", 4, 58, "CEL104")}
+    assert not (loose / ".celerylint_cache").exists()
+    assert not (tmp_path / ".celerylint_cache").exists()
 
 
 def test_non_celery_file_yields_nothing_without_reading_the_project(proj):

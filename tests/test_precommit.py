@@ -99,7 +99,7 @@ def test_hook_definition_matches_the_cli():
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     (hook,) = hooks
     assert hook["id"] == "celerylint"
-    assert hook["entry"] == "celerylint check"
+    assert hook["entry"] == "celerylint check --force-exclude"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     assert hook["require_serial"] is True
@@ -154,6 +154,20 @@ def test_hook_names_a_broken_file_the_given_ones_may_depend_on(tmp_path, hook_re
     assert "exit code: 2" in result.stdout
     assert ("celerylint: proj/broken.py: cannot analyse ('(' was never closed); "
             "findings that depend on it may be missing") in result.stdout
+
+
+def test_hook_keeps_excluded_files_excluded(tmp_path, hook_repo, pre_commit_home):
+    target = git_repo(tmp_path / "target", {
+        "pyproject.toml": '[tool.celerylint]\nextend-exclude = ["generated"]\n',
+        "generated/broken.py": "def broken(:\n    pass\nadd.delay(1)\n",
+        "proj/broken.py": "def broken(:\n    pass\nadd.delay(1)\n",
+    })
+
+    result = try_repo(hook_repo, target, pre_commit_home)
+
+    assert result.returncode == 1, result.stdout
+    assert "proj/broken.py:1:11: CEL001 " in result.stdout
+    assert "generated/" not in result.stdout
 
 
 def test_hook_passes_on_a_clean_repo(tmp_path, hook_repo, pre_commit_home):
