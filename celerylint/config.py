@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from celerylint.tables import NEWEST_KNOWN
+from celerylint.tables import NEWEST_KNOWN, SUPPORTED_VERSIONS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -319,6 +319,7 @@ def load_config(
         target_version, source = from_file["target-version"], "config"
     else:
         target_version, source = detect_celery_version(root) or (NEWEST_KNOWN, "default")
+        target_version = _known_release(target_version)
 
     default_src = ["."] + (["src"] if (root / "src").is_dir() else [])
     return Config(
@@ -534,11 +535,25 @@ def _check_codes(value: Any, label: str, known: Optional[Sequence[str]] = None) 
     return codes
 
 
+def _known_release(version: Version) -> Version:
+    """A detected version as the release whose tables apply: the newest known release up
+    to it (``celery>=5.3.4`` is 5.3), the oldest known below them all, the newest known
+    above them all (a Celery newer than the linter)."""
+    older = [known for known in SUPPORTED_VERSIONS if known <= version]
+    return older[-1] if older else SUPPORTED_VERSIONS[0]
+
+
 def _parse_target_version(value: Any, label: str) -> Version:
+    """A Celery release the linter has tables for (any patch of it: "5.3" or "5.3.6")."""
     match = TARGET_VERSION_RE.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ConfigError(f'{label} must be a version string like "5.3", got {_show(value)}')
-    return int(match.group(1)), int(match.group(2))
+    version = int(match.group(1)), int(match.group(2))
+    if version not in SUPPORTED_VERSIONS:
+        known = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED_VERSIONS)
+        raise ConfigError(f"{label}: no tables for Celery {version[0]}.{version[1]} "
+                          f"(known releases: {known})")
+    return version
 
 
 def _is_int(value: Any) -> bool:

@@ -736,8 +736,26 @@ def test_target_version_format_on_the_command_line(tmp_path, value):
 
 
 def test_target_version_numbers_are_taken_as_written(tmp_path):
-    pyproject(tmp_path, 'target-version = "05.10"\n')
-    assert load_config(tmp_path).target_version == (5, 10)
+    pyproject(tmp_path, 'target-version = "05.03"\n')
+    assert load_config(tmp_path).target_version == (5, 3)
+
+
+@pytest.mark.parametrize("value", ["99.0", "2.0", "5.10", "3.0", "6.0.1"])
+def test_a_target_version_needs_the_tables_of_its_release(tmp_path, value):
+    """Only releases whose setting tables ship with the linter (3.1 ... 5.7) can be targets."""
+    message = config_error(tmp_path, f'target-version = "{value}"\n')
+    assert message.startswith(f"pyproject.toml: [tool.celerylint] 'target-version': no tables for "
+                              f"Celery {'.'.join(value.split('.')[:2])} (known releases: 3.1, 4.0, ")
+    assert message.endswith(", 5.7)")
+    pyproject(tmp_path, "")
+    with pytest.raises(ConfigError, match=r"^--target-version: no tables for Celery"):
+        load_config(tmp_path, overrides={"target-version": value})
+
+
+@pytest.mark.parametrize("value", ["3.1", "4.4", "5.3.6", "5.7"])
+def test_every_release_with_tables_is_a_target(tmp_path, value):
+    pyproject(tmp_path, f'target-version = "{value}"\n')
+    assert load_config(tmp_path).target_version == tuple(int(p) for p in value.split(".")[:2])
 
 
 def test_a_number_with_thousands_of_digits_is_a_one_line_error(tmp_path):
@@ -892,3 +910,13 @@ def test_brackets_in_strings_and_comments_are_not_nesting(tmp_path):
     deep = "[" * 150
     pyproject(tmp_path, f'src = ["{deep}", \'{deep}\', """\n{deep}\n"""]  # {deep}\n')
     assert load_config(tmp_path).src == [deep, deep, deep + "\n"]
+
+
+@pytest.mark.parametrize("requirement,expected", [
+    ("celery>=5.3.4", (5, 3)), ("celery>=3.0", (3, 1)), ("celery>=6.1", (5, 7)),
+    ("celery>=5.8", (5, 7)), ("celery==4.4.7", (4, 4))])
+def test_a_detected_version_is_taken_as_a_release_with_tables(tmp_path, requirement, expected):
+    (tmp_path / "requirements.txt").write_text(requirement + "\n", encoding="utf-8")
+    pyproject(tmp_path, "")
+    config = load_config(tmp_path)
+    assert (config.target_version, config.target_version_source) == (expected, "requirements.txt")
