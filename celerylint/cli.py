@@ -13,12 +13,12 @@ import gc
 import os
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_ENV, Config, ConfigError, ProjectRoot, load_config
+from celerylint.report import escape_control
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMAT_NAMES = ["text", "json", "sarif", "github"]
@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line."""
 
     def error(self, message: str) -> NoReturn:
-        _error(f"{_one_line(message)} (see `{self.prog} --help`)")
+        _error(f"{escape_control(_one_line(message))} (see `{self.prog} --help`)")
         raise SystemExit(EXIT_ERROR)
 
 
@@ -206,14 +206,6 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def _escape_controls(text: str) -> str:
-    """A path on one line: control characters and line separators backslash-escaped."""
-    return "".join(
-        char.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char == "\\" else char
-        for char in text)
-
-
 # -- rules --------------------------------------------------------------------------------
 
 
@@ -285,11 +277,11 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.show_files:
         files = sorted({display_path(path) for item in planned for path in item.selection.files})
-        _write("".join(_escape_controls(name) + "\n" for name in files))
+        _write("".join(escape_control(name) + "\n" for name in files))
         problems = sorted((display_path(path), reason) for item in planned
                           for path, reason in item.selection.problems)
         for path, reason in problems:
-            _error(f"{_escape_controls(path)}: {reason}")
+            _error(f"{escape_control(path)}: {reason}")
         return EXIT_ERROR if problems else EXIT_CLEAN
     use_cache = not args.no_cache
     if use_cache:
@@ -305,11 +297,11 @@ def _check(args: argparse.Namespace) -> int:
             for line in statistics.splitlines():
                 _error(f"statistics: {line}")
     for path, reason in result.unreadable:
-        _error(f"{_escape_controls(path)}: {reason}")
+        _error(f"{escape_control(path)}: {reason}")
     for path, message in result.internal_errors:
-        _error(f"internal error on {_escape_controls(path)}: {_one_line(message)}")
+        _error(f"internal error on {escape_control(path)}: {escape_control(_one_line(message))}")
     for path, reason in result.incomplete:
-        _error(f"{_escape_controls(path)}: cannot analyse ({_one_line(reason)}); "
+        _error(f"{escape_control(path)}: cannot analyse ({escape_control(_one_line(reason))}); "
                "findings that depend on it may be missing")
     if result.internal_errors or result.unreadable or result.incomplete:
         return EXIT_ERROR
@@ -324,7 +316,7 @@ def _large_walk_note(notes: List[str]):
     from celerylint.files import LARGE_WALK_ENTRIES
 
     def note(top: Path) -> None:
-        shown = _escape_controls(display_path(top))
+        shown = escape_control(display_path(top))
         if shown not in notes:
             notes.append(shown)
             _error(f"note: {shown} holds more than {LARGE_WALK_ENTRIES:,} files and directories "
@@ -342,7 +334,7 @@ def _refuse_unsafe_caches(configs: List[Config]) -> None:
             continue
         reason = cache_refusal(str(config.cache_dir))
         if reason is not None:
-            _error(f"warning: not using the cache in {_escape_controls(str(config.cache_dir))}: "
+            _error(f"warning: not using the cache in {escape_control(str(config.cache_dir))}: "
                    f"{reason}")
             config.cache_dir = None
 
@@ -374,6 +366,6 @@ def _clean(args: argparse.Namespace) -> int:
     for directory in sorted(directories):
         problem = remove_cache(directory)
         if problem is not None:
-            _error(f"{_escape_controls(directory)}: {problem}")
+            _error(f"{escape_control(directory)}: {problem}")
             status = EXIT_ERROR
     return status
