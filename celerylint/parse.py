@@ -45,16 +45,20 @@ def run_with_big_stack(func: Callable[[], T]) -> T:
         except BaseException as exc:  # handed back to the caller's thread
             error.append(exc)
 
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
+    # The limit is the process's: raised only while the parse thread runs, so that deep
+    # recursion elsewhere (another flake8 plugin in the same process, the main thread's
+    # small stack) still ends in RecursionError rather than a crash.
+    limit = sys.getrecursionlimit()
     previous = threading.stack_size()
     threading.stack_size(BIG_STACK)
     try:
+        sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
         thread = threading.Thread(target=target, name="celerylint-parse")
         thread.start()
+        thread.join()
     finally:
         threading.stack_size(previous)
-    thread.join()
+        sys.setrecursionlimit(limit)
     if error:
         raise error[0]
     return result[0]

@@ -229,3 +229,21 @@ def test_many_hostile_files_in_one_run(tmp_path):
 
     assert result.returncode == 1
     assert [r[0] for r in findings(result)] == ["binary.py", "broken.py", "parens.py"]
+
+
+def test_parsing_leaves_the_recursion_limit_as_it_found_it():
+    """The limit is the process's (a flake8 process runs other plugins too): parsing
+    raises it for its own thread only while that thread runs."""
+    import sys
+
+    from celerylint.parse import parse_and_extract
+
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(3000)
+    try:
+        facts = parse_and_extract("x = " + "(" * 150 + "1" + ")" * 150 + "\nadd.delay(1)\n",
+                                  "m.py", "m", False)
+        assert facts.error is None and facts.dispatches
+        assert sys.getrecursionlimit() == 3000
+    finally:
+        sys.setrecursionlimit(before)
