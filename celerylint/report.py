@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 from collections import Counter
 from typing import TYPE_CHECKING, Callable, Dict, List
 
@@ -83,6 +84,13 @@ def format_github(findings: List["Finding"]) -> str:
         f"{_escape_github_data(f.code + ' ' + f.message)}\n" for f in findings)
 
 
+def sarif_uri(path: str) -> str:
+    """A relative path as the URI reference SARIF wants: every byte outside RFC 3986's
+    unreserved characters and "/" percent-encoded (UTF-8), so that spaces, "%", "#",
+    "?", controls and non-ASCII names all survive a consumer's URI parser."""
+    return quote(path, safe="/")
+
+
 def format_sarif(findings: List["Finding"]) -> str:
     from celerylint import __version__
     from celerylint.rule import all_rules
@@ -93,7 +101,7 @@ def format_sarif(findings: List["Finding"]) -> str:
     level = {"error": "error", "warning": "warning", "info": "note"}
     results = [{"ruleId": f.code, "level": level[f.severity], "message": {"text": f.message},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.path},
+                    "artifactLocation": {"uri": sarif_uri(f.path)},
                     "region": {"startLine": f.line, "startColumn": f.column,
                                "endLine": f.end_line, "endColumn": f.end_column}}}]}
                for f in findings]

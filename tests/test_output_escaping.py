@@ -182,3 +182,21 @@ def test_text_and_github_formats_escape_each_field():
     data = github.rstrip("\n").split("::", 2)[2]
     assert "%0A" in data and "\\x1b" in data and "%25" not in data
     assert format_github([finding("100%.py", "50% of it")]).count("%25") == 2
+
+
+def test_sarif_uris_are_percent_encoded(project):
+    done = check(project, "--format", "sarif")
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(done.stdout)["runs"][0]["results"]}
+    assert "proj/evil%0A%3A%3Aerror%20file%3Dx%3A%3Ay%1B%5B31m%0D%E2%80%A8.py" in uris
+    assert all(set(uri) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/%")
+               for uri in uris)
+
+
+def test_sarif_uri_of_ordinary_and_awkward_names():
+    from celerylint.report import sarif_uri
+
+    assert sarif_uri("proj/tasks.py") == "proj/tasks.py"
+    assert sarif_uri("my proj/100%/#1?.py") == "my%20proj/100%25/%231%3F.py"
+    assert sarif_uri("café/tâches.py") == "caf%C3%A9/t%C3%A2ches.py"
+    assert sarif_uri("../other/x.py") == "../other/x.py"
