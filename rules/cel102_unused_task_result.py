@@ -108,8 +108,7 @@ class UnusedTaskResult(Rule):
             dispatches, beat = sites
             yield self.finding(task.path, task.fact.loc, (
                 f"task '{task.name}' stores its result in the result backend but nothing "
-                f"reads it ({_describe(dispatches, beat)}); set ignore_result=True on the "
-                f"task (a fix will be offered automatically later)"))
+                f"reads it ({_describe(dispatches, beat)}); set ignore_result=True on the task"))
 
 
 def _describe(dispatches: int, beat: int) -> str:
