@@ -41,7 +41,8 @@ def _transport(app: AppView):
     if transport is None:
         return None
     value = transport.value
-    return value.value if value.known and isinstance(value.value, (str, type(None))) else _UNREADABLE
+    readable = value.known and isinstance(value.value, (str, type(None)))
+    return value.value if readable else _UNREADABLE
 
 
 def _broker_urls(app: AppView) -> List[ResolvedSetting]:

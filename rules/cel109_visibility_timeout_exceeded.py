@@ -221,7 +221,8 @@ def _setting_limit(app: AppView, key: str):
     amount = as_seconds(found.value.value)
     if amount is None:
         return None
-    return Limit(amount, f"{found.assign.key} = {format_number(amount)}", found.path, found.assign.loc)
+    written = f"{found.assign.key} = {format_number(amount)}"
+    return Limit(amount, written, found.path, found.assign.loc)
 
 
 def _duration(amount: float) -> str:

@@ -45,7 +45,8 @@ class Project:
         self.python_version = python_version  # the project's lowest Python, None: not declared
         self.apps: List[AppView] = _apps.build_apps(self.index, target_version)
         self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
-        self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps, self.app_for_qualname)
+        self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps,
+                                                        self.app_for_qualname)
         self._tasks = TaskLookup(self.index, self.tasks)
         self.dispatches: List[DispatchView] = _dispatch.link_dispatches(self.index, self._tasks)
         self.beat: List[BeatView] = link_beat(self.index, self._tasks)

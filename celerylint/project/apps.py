@@ -90,8 +90,8 @@ def _ignored_keys(view: AppView, maps: Dict[str, Keys], resolution: Resolution, 
         for raw, (path, assign) in keys.items():
             if (map_name, raw) in resolution.read:
                 continue
-            if map_name == "conf" and not (one_source and celery_like(raw, view.namespace,
-                                                                       view.table)):
+            if map_name == "conf" and not (
+                    one_source and celery_like(raw, view.namespace, view.table)):
                 continue
             shadowed = read_alone(raw, map_name, auto, view.namespace, view.table)
             ignored.append(IgnoredKey(path, assign, map_name, shadowed=shadowed))

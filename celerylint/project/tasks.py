@@ -38,7 +38,8 @@ class TaskLookup:
 
 def build_tasks(index: ProjectIndex, apps: List[AppView], app_for: AppLookup) -> List[TaskView]:
     """Every task whose app is known, in file order."""
-    return [task for facts in index.sorted_files for task in _task_views(index, facts, apps, app_for)]
+    return [task for facts in index.sorted_files
+            for task in _task_views(index, facts, apps, app_for)]
 
 
 def _task_views(index: ProjectIndex, facts: FileFacts, apps: List[AppView],
