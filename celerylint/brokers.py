@@ -7,29 +7,24 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from celerylint.project import AppView, ResolvedSetting
+from celerylint.facts import Value, as_seconds
+from celerylint.project.views import AppView, ResolvedSetting
 from celerylint.tables import DEFAULT_VISIBILITY_TIMEOUT, TRANSPORT_KINDS
 
 DEFAULT_TRANSPORT = "amqp"  # kombu's default when neither URL nor transport names one
 BROKER_URL_KEYS = ("broker_url", "broker_read_url", "broker_write_url")
+_UNREADABLE = object()
 
 
 def broker_schemes(app: AppView) -> Optional[List[str]]:
     """The transport aliases (`amqp`, `redis`, `sqs`, ...) of every broker URL the app
     may use, lower-cased; None when any of them is unknown."""
-    transport = app.get("broker_transport")
-    if transport is not None and not (transport.value.known and
-                                      isinstance(transport.value.value, (str, type(None)))):
+    default_scheme = _transport(app)
+    if default_scheme is _UNREADABLE:
         return None
-    default_scheme = transport.value.value if transport is not None else None
-    urls: List[ResolvedSetting] = [s for s in (app.get(k) for k in BROKER_URL_KEYS) if s is not None]
-    if app.get("broker_url") is None and app.get("broker_host") is not None:
-        urls.append(app.get("broker_host"))
     schemes: List[str] = []
-    for setting in urls:
-        if not setting.value.known:
-            return None
-        found = _url_schemes(setting.value.value, default_scheme)
+    for setting in _broker_urls(app):
+        found = _url_schemes(setting.value.value, default_scheme) if setting.value.known else None
         if found is None:
             return None
         schemes.extend(found)
@@ -38,6 +33,26 @@ def broker_schemes(app: AppView) -> Optional[List[str]]:
             return None
         schemes.append(default_scheme or DEFAULT_TRANSPORT)
     return [s.lower() for s in schemes]
+
+
+def _transport(app: AppView):
+    """``broker_transport``: the transport alias it names, None when unset, or _UNREADABLE."""
+    transport = app.get("broker_transport")
+    if transport is None:
+        return None
+    value = transport.value
+    readable = value.known and isinstance(value.value, (str, type(None)))
+    return value.value if readable else _UNREADABLE
+
+
+def _broker_urls(app: AppView) -> List[ResolvedSetting]:
+    """The broker URL settings the app sets (``broker_host`` stands in for an unset
+    ``broker_url``, as Celery's Settings.broker_url reads it)."""
+    urls = [s for s in (app.get(k) for k in BROKER_URL_KEYS) if s is not None]
+    host = app.get("broker_host")
+    if app.get("broker_url") is None and host is not None:
+        urls.append(host)
+    return urls
 
 
 def _url_schemes(value, default_scheme: Optional[str]) -> Optional[List[str]]:
@@ -88,24 +103,17 @@ def visibility_timeout(app: AppView) -> Optional[float]:
         return None  # queues made outside Celery carry their own timeouts
     if "visibility_timeout" not in table:
         return DEFAULT_VISIBILITY_TIMEOUT[kind]
-    return seconds(table["visibility_timeout"])
-
-
-def seconds(value) -> Optional[float]:
-    """A number of seconds from a known value: a number or a timedelta."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict) and isinstance(value.get("$timedelta"), (int, float)):
-        return float(value["$timedelta"])
-    return None
+    return as_seconds(table["visibility_timeout"])
 
 
 def backend_scheme(app: AppView) -> Optional[str]:
-    """The result backend's scheme (`redis`, `cache`, `db`, `django-db`, ...), lower-cased;
-    None when no backend is configured or it is unknown."""
-    backend = app.value("result_backend")
+    """The app's result backend's scheme (see :func:`scheme_of_backend`)."""
+    return scheme_of_backend(app.value("result_backend"))
+
+
+def scheme_of_backend(backend: Value) -> Optional[str]:
+    """A result backend's scheme (`redis`, `cache`, `db`, `django-db`, `disabled`, ...),
+    lower-cased; None when no backend is configured or it is unknown."""
     if not backend.known or not isinstance(backend.value, str) or not backend.value.strip():
         return None
     url = backend.value.strip()

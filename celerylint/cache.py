@@ -103,10 +103,6 @@ class FactsCache:
         self._ready = False  # the directory exists and holds its marker files
         self._checked = False  # the directory is a real directory
 
-    @property
-    def enabled(self) -> bool:
-        return self.directory is not None
-
     def _entry_path(self, path: Path, context: str) -> str:
         name = hashlib.blake2b(f"{os.path.abspath(path)}\0{context}".encode("utf-8", "surrogatepass"),
                                digest_size=16).hexdigest()

@@ -30,7 +30,6 @@ class RunResult:
     # files outside the paths asked for that could not be analysed: findings that depend
     # on them may be missing (path, reason)
     incomplete: List[Tuple[str, str]] = field(default_factory=list)
-    files_checked: int = 0
 
 
 def display_path(path: Path, base: Optional[Path] = None) -> str:
@@ -381,8 +380,7 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     facts = collect_facts(all_paths, config, jobs, prefilter, use_cache)
     result = RunResult(unreadable=[(display_path(p), reason) for p, reason in problems])
     report_paths = {display_path(p) for p in wanted}
-    result.files_checked = len(report_paths)
-    project = Project(facts, config.target_version, config.options, config.python_version)
+    project = Project(facts, config.target_version, python_version=config.python_version)
     findings, failures = run_rules(project, config)
     result.findings = filter_findings(findings, config, project.files, report_paths)
     result.internal_errors = sorted(
@@ -459,7 +457,6 @@ def check_planned(planned: Sequence[Planned], jobs: int = 1, use_cache: bool = F
         merged.internal_errors.extend(result.internal_errors)
         merged.unreadable.extend(result.unreadable)
         merged.incomplete.extend(result.incomplete)
-        merged.files_checked += result.files_checked
     merged.findings = sorted(set(merged.findings), key=Finding.sort_key)
     merged.internal_errors.sort()
     merged.unreadable.sort()

@@ -17,8 +17,6 @@ from celerylint.config import OptionSpec
 from celerylint.facts import Loc
 from celerylint.project import Project
 
-SEVERITIES = ("error", "warning", "info")
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -58,8 +58,8 @@ class SyntaxErrorRule(Rule):
     def check(self, project: Project) -> Iterator[Finding]:
         python = project.python_version or NEWEST_GRAMMAR
         grammar = grammar_name(python)
-        for path in sorted(project.files):
-            facts = project.files[path]
+        for facts in project.each_file():
+            path = facts.path
             if facts.error is not None and facts.error_loc is not None:
                 prefix = f"syntax error for {grammar}: " if facts.error_kind == "syntax" else ""
                 yield self.finding(path, facts.error_loc, prefix + facts.error)

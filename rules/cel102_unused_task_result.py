@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Set, Tuple
 
-from celerylint.facts import Value
+from celerylint.brokers import scheme_of_backend
 from celerylint.project import DispatchView, Project, TaskView
+from celerylint.readings import truthy
 from celerylint.rule import Finding, Rule
 
 # Backends that store nothing, and django-celery-results' database backend,
@@ -107,8 +108,7 @@ class UnusedTaskResult(Rule):
             dispatches, beat = sites
             yield self.finding(task.path, task.fact.loc, (
                 f"task '{task.name}' stores its result in the result backend but nothing "
-                f"reads it ({_describe(dispatches, beat)}); set ignore_result=True on the "
-                f"task (a fix will be offered automatically later)"))
+                f"reads it ({_describe(dispatches, beat)}); set ignore_result=True on the task"))
 
 
 def _describe(dispatches: int, beat: int) -> str:
@@ -122,18 +122,13 @@ def _describe(dispatches: int, beat: int) -> str:
     return "; ".join(parts)
 
 
-def _is_true(value: Value) -> bool:
-    return value.known and value.value is True
-
-
 def _stores_results(project: Project, task: TaskView) -> bool:
     """A result backend is known to be configured and the task is known not to ignore results."""
     backend_option = project.task_option(task, "backend")
     backend = backend_option[0] if backend_option is not None else project.task_setting(
         task, "result_backend")
-    if not backend.known or not backend.value or not isinstance(backend.value, str):
-        return False
-    if backend.value.split(":")[0].strip().lower() in NOT_WASTED_BACKENDS:
+    scheme = scheme_of_backend(backend)
+    if scheme is None or scheme in NOT_WASTED_BACKENDS:
         return False
     if project.task_annotation(task, "ignore_result") is not None:
         return False  # set either way (or unknown): the author decided
@@ -142,7 +137,7 @@ def _stores_results(project: Project, task: TaskView) -> bool:
     app_default = project.task_setting(task, "task_ignore_result")
     if not app_default.known or app_default.value:
         return False
-    function = project.function(task.path, task.fact.function)
+    function = project.task_body(task)
     if function is not None and any(c.shape.endswith("update_state()") for c in function.calls):
         return False  # progress states are published to be read
     return True
@@ -160,7 +155,7 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
         if "$unknown" in options or "task_id" in options:
             return None
         if "ignore_result" in options:
-            if _is_true(options["ignore_result"]):
+            if truthy(options["ignore_result"]):
                 continue
             return None
         if view.fact.result_use != "discarded":
@@ -171,7 +166,7 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
         if "$unknown" in options:
             return None
         if "ignore_result" in options:
-            if _is_true(options["ignore_result"]):
+            if truthy(options["ignore_result"]):
                 continue
             return None
         beat += 1
@@ -193,18 +188,16 @@ def _result_readers(project: Project) -> Tuple[Set[str], bool]:
     whether the project looks results up by id without naming a task."""
     tasks: Set[str] = set()
     by_id = False
-    for facts in project.files.values():
-        for function in facts.functions:
-            for call in function.calls:
-                segments: List[str] = call.qualname.split(".")
-                if segments[-1] not in RESULT_READERS:
-                    continue
-                receiver = ".".join(segments[:-1])
-                task = project.task_by_qualname(receiver) if receiver else None
-                if task is not None:
-                    tasks.add(task.fact.qualname)
-                else:
-                    by_id = True
+    for call in project.calls():
+        segments: List[str] = call.qualname.split(".")
+        if segments[-1] not in RESULT_READERS:
+            continue
+        receiver = ".".join(segments[:-1])
+        task = project.task_by_qualname(receiver) if receiver else None
+        if task is not None:
+            tasks.add(task.fact.qualname)
+        else:
+            by_id = True
     return tasks, by_id
 
 
@@ -212,7 +205,6 @@ def _knows_own_id(project: Project, task: TaskView) -> bool:
     """The task can see its own id (bound, a Task class, or celery.current_task)."""
     if task.fact.bind or task.fact.decorator == "class":
         return True
-    facts = project.files.get(task.path)
-    return facts is not None and any(i.target.startswith("celery.current_task")
-                                     or i.target == "celery._state.get_current_task"
-                                     for i in facts.imports)
+    return any(i.target.startswith("celery.current_task")
+               or i.target == "celery._state.get_current_task"
+               for i in project.imports(task.path))

@@ -6,7 +6,8 @@ from typing import Iterator, List, Optional, Set, Tuple
 
 from celerylint.config import OptionSpec
 from celerylint.facts import Call, FunctionFact, Loc
-from celerylint.project import Project, TaskView
+from celerylint.project import Project, TaskView, body_calls
+from celerylint.readings import shown
 from celerylint.rule import Finding, Rule
 
 FOLLOW_DEPTH = 2  # the task body, its helpers, and their helpers
@@ -38,8 +39,9 @@ class AcksLateNotIdempotent(Rule):
     """
     ## What it does
     Reports a task that runs with late acknowledgement (`acks_late=True` on
-    the task or a base class, or the app's `task_acks_late = True`) and does
-    something that is not safe to do twice: sends mail or messages, makes an
+    the task or a base class, or the app's `task_acks_late = True`; any true
+    value counts, as in Celery, and `acks_late=None` leaves it to the app
+    setting) and does something that is not safe to do twice: sends mail or messages, makes an
     HTTP POST/PUT/PATCH/DELETE, creates database rows, increments a counter
     (`F("n") + 1` in `update()`, Redis `incr`), or sends other tasks, with no
     idempotency guard in sight.  The task body and the functions of the same
@@ -123,12 +125,12 @@ class AcksLateNotIdempotent(Rule):
             late = _late_ack_source(project, task)
             if late is None or _has_once_base(project, task):
                 continue
-            body = project.function(task.path, task.fact.function)
+            body = project.task_body(task)
             if body is None:
                 continue
             reached = _reachable(project, task, body)
             if any(_is_guard(call, guards) for function, _ in reached
-                   for call in _own_calls(function)) \
+                   for call in body_calls(function)) \
                     or any(_words(item) & LOCK_WORDS or _named(item, guards)
                            for function, _ in reached for item in function.with_items):
                 continue
@@ -143,34 +145,20 @@ class AcksLateNotIdempotent(Rule):
                 f"done) or drop acks_late for this task"))
 
 
-def _true(value) -> Optional[bool]:
-    """True/False for a known boolean-like value, None when unknown or odd."""
-    if not value.known:
-        return None
-    if value.value is True or value.value == 1:
-        return True
-    if value.value in (False, 0, None):
-        return False
-    return None
-
-
 def _late_ack_source(project: Project, task: TaskView) -> Optional[str]:
-    """How the task gets late acks ("acks_late=True", ...), None when it does not or
-    cannot be known."""
-    annotated = project.task_annotation(task, "acks_late")
-    if annotated is not None:
-        return "acks_late=True in task_annotations" if _true(annotated) else None
-    option = project.task_option(task, "acks_late")
-    if option is not None:
-        value, where = option
-        if not _true(value):
-            return None
-        return "acks_late=True" if where == "decorator" else f"acks_late = True on {where}"
-    setting = project.task_setting(task, "task_acks_late")
-    if not _true(setting):
+    """How the task gets late acks, quoting the value as written ("acks_late=1", ...);
+    None when it does not or that cannot be known."""
+    late = project.acks_late(task)
+    if late is None:
         return None
-    written = task.apps[0].get("task_acks_late")
-    return f"{written.assign.key if written else 'task_acks_late'} = True"
+    value = shown(late.value.value)
+    if late.where == "task_annotations":
+        return f"acks_late={value} in task_annotations"
+    if late.where == "decorator":
+        return f"acks_late={value}"
+    if late.where == "class":
+        return f"acks_late = {value} on {late.name}"
+    return f"{late.name} = {value}"
 
 
 def _has_once_base(project: Project, task: TaskView) -> bool:
@@ -178,11 +166,6 @@ def _has_once_base(project: Project, task: TaskView) -> bool:
     for base in task.fact.bases:
         chain.extend(project.base_chain(base))
     return any(_words(klass.rpartition(".")[2]) & ONCE_WORDS for klass in chain)
-
-
-def _own_calls(function: FunctionFact) -> List[Call]:
-    """Calls in the body (decorator calls are recorded in the function too)."""
-    return [c for c in function.calls if c.loc.line >= function.loc.line]
 
 
 def _reachable(project: Project, task: TaskView, body: FunctionFact
@@ -197,7 +180,7 @@ def _reachable(project: Project, task: TaskView, body: FunctionFact
         function, path, depth = todo.pop(0)
         if depth >= FOLLOW_DEPTH:
             continue
-        for call in _own_calls(function):
+        for call in body_calls(function):
             name = _local_callee(call.shape, klass)
             callee = project.function(task.path, name) if name else None
             if callee is None or callee.name in seen:
@@ -221,14 +204,13 @@ def _local_callee(shape: str, klass: str) -> str:
 
 def _first_unguarded_effect(project: Project, task: TaskView, reached
                             ) -> Optional[SideEffect]:
-    facts = project.files[task.path]
-    http_imported = any(i.target.split(".")[0] in HTTP_MODULES for i in facts.imports)
+    http_imported = any(i.target.split(".")[0] in HTTP_MODULES for i in project.imports(task.path))
+    sends = [d.fact for d in project.dispatches_in(task.path) if d.fact.method in SENDING_METHODS]
     effects: List[Tuple[Tuple[int, ...], SideEffect]] = []
     for function, path in reached:
         found = [(call.loc.line, what) for call, what in _side_effects(function, http_imported)]
         found += [(d.loc.line, f"sends another task ({_short(d.receiver)}.{d.method}())")
-                  for d in facts.dispatches
-                  if d.function == function.name and d.method in SENDING_METHODS]
+                  for d in sends if d.function == function.name]
         label = "" if not path else function.name
         for line, what in found:
             if _early_return_before(path, function, line):
@@ -246,7 +228,7 @@ def _early_return_before(path, function: FunctionFact, line: int) -> bool:
 
 
 def _side_effects(function: FunctionFact, http_imported: bool) -> Iterator[Tuple[Call, str]]:
-    calls = _own_calls(function)
+    calls = body_calls(function)
     updates = [c for c in calls if _segments(c.shape)[-1] == "update"]
     for call in calls:
         what = _side_effect(call, http_imported)

@@ -5,8 +5,9 @@ from typing import Dict, Iterator, List, Optional
 
 from celerylint.config import OptionSpec
 from celerylint.project import Project, TaskView
-from celerylint.rule import Finding, Rule
 from celerylint.facts import as_seconds
+from celerylint.rule import Finding, Rule
+from celerylint.schedules import format_number
 
 SLEEP_CALLS = {"time.sleep"}
 SUBPROCESS_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call",
@@ -147,8 +148,8 @@ class MixedSpeedQueueRule(Rule):
                 continue
             seconds = as_seconds(option[0].value)
             if seconds is not None and seconds >= threshold:
-                return f"{key}={_number(seconds)}s"
-        function = project.function(task.path, task.fact.function)
+                return f"{key}={format_number(seconds)}s"
+        function = project.task_body(task)
         for call in function.calls if function is not None else ():
             name = call.qualname[:-2] if call.qualname.endswith("()") else call.qualname
             if name in SLEEP_CALLS:
@@ -163,10 +164,6 @@ def _sent_only_with_explicit_queue(project: Project, task: TaskView) -> bool:
     sites, entries = project.sends_of(task)
     options = [d.fact.options for d in sites] + [b.fact.options for b in entries]
     return bool(options) and all("queue" in o or "$unknown" in o for o in options)
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _message(task: TaskView, reason: str, queue: str, fast: List[str]) -> str:

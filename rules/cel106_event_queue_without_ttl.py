@@ -4,6 +4,7 @@ from typing import Iterator, Optional, Tuple
 
 from celerylint.brokers import broker_kind
 from celerylint.project import AppView, Project, ResolvedSetting
+from celerylint.readings import truthy
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.tables import table
 from celerylint.versions import LOWERCASE_SETTINGS_SINCE, setting_default
@@ -133,7 +134,7 @@ def _events_switch(app: AppView) -> Optional[ResolvedSetting]:
     """The setting that turns task events on, or None when they are off or unknown."""
     for key in EVENT_SWITCHES:
         found = app.get(key)
-        if found is not None and found.value.known and found.value.value is True:
+        if found is not None and truthy(found.value):
             return found
     return None
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from celerylint.brokers import broker_kind, seconds, visibility_timeout
-from celerylint.facts import Loc, Value
+from celerylint.brokers import broker_kind, visibility_timeout
+from celerylint.facts import Loc, as_seconds
 from celerylint.project import AppView, DispatchView, Project, TaskView
 from celerylint.rule import Finding, Rule
+from celerylint.schedules import format_number
 
 BROKER_NAMES = {"redis": "Redis", "sqs": "SQS"}
 LIMITS = (("time_limit", "task_time_limit"), ("soft_time_limit", "task_soft_time_limit"))
@@ -37,7 +38,8 @@ class VisibilityTimeoutExceeded(Rule):
     `broker_transport_options={"visibility_timeout": ...}` says otherwise):
 
     - the time limit of a task with late acknowledgement (`acks_late=True`
-      on the task or a base class, or `task_acks_late = True`): its
+      on the task or a base class, or `task_acks_late = True`; any true
+      value counts, as in Celery): its
       `time_limit` (or `soft_time_limit` when there is no hard limit),
       from the task or from `task_time_limit` / `task_soft_time_limit`;
     - a dispatch's `countdown` (`apply_async(countdown=7200)`).
@@ -119,8 +121,7 @@ class VisibilityTimeoutExceeded(Rule):
     def _app_wide(self, project: Project, app: AppView, sites: Dict) -> None:
         """task_acks_late = True with an app-wide time limit that reaches the timeout."""
         timeout = visibility_timeout(app)
-        acks_late = app.get("task_acks_late")
-        if timeout is None or acks_late is None or not _true(acks_late.value):
+        if timeout is None or not project.app_acks_late(app):
             return
         limit = _app_limit(app)
         if limit is not None and limit.seconds >= timeout:
@@ -129,7 +130,7 @@ class VisibilityTimeoutExceeded(Rule):
 
     def _task(self, project: Project, task: TaskView, sites: Dict) -> None:
         timeouts = [visibility_timeout(app) for app in task.apps]
-        if not timeouts or None in timeouts or not _late_ack(project, task):
+        if not timeouts or None in timeouts or project.acks_late(task) is None:
             return
         if any(project.task_annotation(task, option) is not None for option, _ in LIMITS):
             return
@@ -158,32 +159,18 @@ class VisibilityTimeoutExceeded(Rule):
         countdown = dispatch.fact.options.get("countdown")
         if countdown is None or not countdown.known:
             return None
-        wait = seconds(countdown.value)
+        wait = as_seconds(countdown.value)
         apps = project.apps_for_dispatch(dispatch)
         timeouts = [visibility_timeout(app) for app in apps]
         if wait is None or not timeouts or None in timeouts or wait < max(timeouts):
             return None
         broker = BROKER_NAMES[broker_kind(apps[0])]
         return self.finding(dispatch.path, dispatch.fact.loc, (
-            f"countdown={_number(wait)} reaches the {broker} visibility timeout "
+            f"countdown={format_number(wait)} reaches the {broker} visibility timeout "
             f"({_duration(max(timeouts))}): the worker holds the message unacknowledged until it "
             f"is due, {broker} redelivers it meanwhile and the task runs more than once; raise "
             f"broker_transport_options[\"visibility_timeout\"] above the longest countdown, or "
             f"schedule far-off work another way (a periodic task that picks due jobs)"))
-
-
-def _true(value: Value) -> bool:
-    return value.known and value.value is True
-
-
-def _late_ack(project: Project, task: TaskView) -> bool:
-    annotated = project.task_annotation(task, "acks_late")
-    if annotated is not None:
-        return _true(annotated)
-    option = project.task_option(task, "acks_late")
-    if option is not None:
-        return _true(option[0])
-    return _true(project.task_setting(task, "task_acks_late"))
 
 
 def _task_limit(project: Project, task: TaskView) -> Optional[Limit]:
@@ -196,11 +183,11 @@ def _task_limit(project: Project, task: TaskView) -> Optional[Limit]:
             if not value.known:
                 return None
             if value.value is not None:
-                amount = seconds(value.value)
+                amount = as_seconds(value.value)
                 if amount is None:
                     return None
-                written = f"{option}={_number(amount)}" if where == "decorator" else \
-                    f"{option} = {_number(amount)} on {where.rpartition('.')[2]}"
+                written = f"{option}={format_number(amount)}" if where == "decorator" else \
+                    f"{option} = {format_number(amount)} on {where.rpartition('.')[2]}"
                 return Limit(amount, written, path, loc)
             continue
         if len(task.apps) != 1:
@@ -231,18 +218,15 @@ def _setting_limit(app: AppView, key: str):
         return None
     if found.value.value is None:
         return False
-    amount = seconds(found.value.value)
+    amount = as_seconds(found.value.value)
     if amount is None:
         return None
-    return Limit(amount, f"{found.assign.key} = {_number(amount)}", found.path, found.assign.loc)
-
-
-def _number(amount: float) -> str:
-    return str(int(amount)) if amount == int(amount) else str(amount)
+    written = f"{found.assign.key} = {format_number(amount)}"
+    return Limit(amount, written, found.path, found.assign.loc)
 
 
 def _duration(amount: float) -> str:
-    text = f"{_number(amount)} s"
+    text = f"{format_number(amount)} s"
     if amount >= 60 and amount % 60 == 0:
         minutes = int(amount // 60)
         text += f", {minutes // 60} h" if minutes % 60 == 0 else f", {minutes} min"

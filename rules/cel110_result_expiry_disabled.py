@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from celerylint.brokers import backend_scheme, seconds
+from celerylint.brokers import backend_scheme
+from celerylint.facts import as_seconds
 from celerylint.project import AppView, Project
 from celerylint.rule import Finding, Rule, first_per_location
 
@@ -98,4 +99,4 @@ class ResultExpiryDisabled(Rule):
 
 
 def _disabled(value) -> bool:
-    return value is None or seconds(value) == 0
+    return value is None or as_seconds(value) == 0

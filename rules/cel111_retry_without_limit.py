@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Iterator, List, Optional
 
 from celerylint.facts import Call
-from celerylint.project import Project, TaskView
+from celerylint.project import Project, TaskView, body_calls
+from celerylint.readings import truthy
 from celerylint.rule import Finding, Rule
 
 
@@ -103,7 +104,7 @@ def _how_it_retries(project: Project, task: TaskView) -> Optional[str]:
     """A short description of how the task retries, or None when it does not (or the
     retry limit comes from somewhere else than the task's max_retries)."""
     autoretry = project.task_option(task, "autoretry_for")
-    if autoretry is not None and not (autoretry[0].known and not autoretry[0].value):
+    if autoretry is not None and truthy(autoretry[0]) is not False:
         retry_kwargs = project.task_option(task, "retry_kwargs")
         if retry_kwargs is None or (retry_kwargs[0].known and isinstance(retry_kwargs[0].value, dict)
                                     and "max_retries" not in retry_kwargs[0].value):
@@ -115,9 +116,9 @@ def _how_it_retries(project: Project, task: TaskView) -> Optional[str]:
 
 
 def _retry_calls(project: Project, task: TaskView) -> List[Call]:
-    body = project.function(task.path, task.fact.function)
+    body = project.task_body(task)
     if body is None:
         return []
     bound = task.fact.bind or task.fact.decorator == "class"
     shapes = {f"{task.fact.func}.retry()"} | ({"self.retry()"} if bound else set())
-    return [c for c in body.calls if c.shape in shapes and c.loc.line >= body.loc.line]
+    return [c for c in body_calls(body) if c.shape in shapes]

@@ -5,6 +5,7 @@ from typing import Iterator, List, Optional
 from celerylint.brokers import broker_kind
 from celerylint.facts import Loc, Value
 from celerylint.project import AppView, DispatchView, Project
+from celerylint.readings import truthy
 from celerylint.rule import Finding, Rule, first_per_location
 
 HAS, LACKS, UNKNOWN = "has", "lacks", "unknown"
@@ -111,12 +112,7 @@ class PriorityWithoutMaxPriority(Rule):
             return None
         if "exchange" in options or "routing_key" in options or "$unknown" in options:
             return None
-        queue: Optional[str] = None
-        if "queue" in options:
-            value = options["queue"]
-            queue = value.value if value.known and isinstance(value.value, str) else None
-        elif dispatch.task is not None:
-            queue = project.task_queue(dispatch.task)
+        queue = project.dispatch_queue(dispatch)
         apps = project.apps_for_dispatch(dispatch)
         if queue is None or not _ignored(apps, queue):
             return None
@@ -179,7 +175,7 @@ def _missing(app: AppView) -> str:
     """A queue that task_queues does not declare: Celery creates it without arguments
     (task_create_missing_queues), or refuses to send."""
     create = app.value("task_create_missing_queues")
-    return LACKS if create.known and create.value is True else UNKNOWN
+    return LACKS if truthy(create) else UNKNOWN
 
 
 def _arguments(options) -> str:

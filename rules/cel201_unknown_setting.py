@@ -95,7 +95,7 @@ class UnknownSettingRule(Rule):
                           "extra setting names (of add-ons or the project) that are not errors"),)
 
     def check(self, project: Project) -> Iterator[Finding]:
-        reads: Set[str] = {name for f in project.files.values() for name in f.setting_reads}
+        reads = project.setting_reads()
         known = set(self.option("known-settings"))
         findings = (self._check_key(project, app, key, reads, known)
                     for app in project.apps for key in app.ignored)

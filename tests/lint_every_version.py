@@ -54,7 +54,7 @@ def lint_tree(root: Path) -> Dict[str, list]:
         report = {display_path(p) for p in wanted}
         results = {}
         for version in [config.target_version] + list(SUPPORTED_VERSIONS):
-            project = Project(facts, version, config.options)
+            project = Project(facts, version)
             findings, failures = run_rules(project, config)
             kept = filter_findings(findings, config, project.files, report)
             label = "{}.{}".format(*version) + (" (configured)" if not results else "")

@@ -209,7 +209,7 @@ def test_a_refused_directory_is_never_written(tmp_path):
             (tmp_path / "target").mkdir()
         cache = FactsCache(directory)
         cache.store(source, "ctx", source.stat(), text_digest("x = 1\n"), FileFacts(path="a.py", module="a"), True)
-        assert not cache.enabled
+        assert cache.directory is None  # switched off
     assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
     assert list((tmp_path / "target").iterdir()) == []
 

@@ -68,3 +68,14 @@ def test_unresolved_config_source_is_silent_in_31(project):
         app.conf.CELERY_SEND_EVENTS = True
     """}, select="CEL106", target_version=(3, 1))
     assert findings == []
+
+
+def test_events_switch_is_read_for_its_truth(project):
+    # Celery tests worker_send_task_events with `if`: 1 turns events on
+    config = ('broker_url = "amqp://guest@rabbitmq//"\nworker_send_task_events = 1\n'
+              "event_queue_ttl = None\n")
+    files = {"requirements.txt": "celery==5.3.6\n", "proj/__init__.py": "",
+             "proj/celery.py": APP, "proj/celeryconfig.py": config}
+    findings = project(files, select="CEL106")
+    assert positions(findings) == [("proj/celeryconfig.py", 3, 1, "CEL106")]
+    assert "enabled by worker_send_task_events" in findings[0].message

@@ -38,3 +38,12 @@ def test_annotated_time_limit_is_not_judged(project):
 def test_unknown_transport_options_are_silent(project):
     extra = "app.conf.broker_transport_options = load_options()"
     assert project({"proj.py": APP.format(extra=extra)}, select="CEL109") == []
+
+
+def test_infinite_time_limit_and_countdown_are_reported_not_crashed_on(project):
+    source = APP.replace("time_limit=7200", "time_limit=1e400").format(
+        extra="") + "\nrebuild.apply_async(countdown=1e400)\n"
+    findings = project({"proj.py": source}, select="CEL109")
+    assert positions(findings) == [("proj.py", 6, 38, "CEL109"), ("proj.py", 10, 1, "CEL109")]
+    assert findings[0].message.startswith("time_limit=inf lets late-ack task proj.rebuild run")
+    assert findings[1].message.startswith("countdown=inf reaches the Redis visibility timeout")

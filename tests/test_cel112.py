@@ -35,3 +35,12 @@ def test_dict_form_of_task_queues(project):
 def test_sqs_is_not_flagged(project):
     text = APP.format(broker=', broker="sqs://"', extra="")
     assert project({"proj.py": text}, select="CEL112") == []
+
+
+def test_create_missing_queues_is_read_for_its_truth(project):
+    # Celery tests task_create_missing_queues with `if`: 1 creates the undeclared queue,
+    # without x-max-priority; 0 refuses to send, so nothing is said
+    declared = 'app.conf.task_queues = {"other": {}}\napp.conf.task_create_missing_queues = '
+    for value, expected in (("1", [("proj.py", 7, 20, "CEL112")]), ("0", [])):
+        text = APP.format(broker="", extra=declared + value)
+        assert positions(project({"proj.py": text}, select="CEL112")) == expected

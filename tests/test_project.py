@@ -440,3 +440,14 @@ def test_app_built_by_an_unreadable_factory_is_known_by_its_configuration(tmp_pa
     assert [a.fact.qualname for a in project.apps] == ["proj.celery.app"]
     assert project.apps[0].value("result_backend").value == "redis://"
     assert [t.name for t in project.tasks] == ["proj.tasks.add"]
+
+
+def test_rules_ask_the_view_and_never_read_the_files():
+    """Rules ask the project view their questions (project.acks_late(task), ...): a rule
+    that reads the raw facts re-derives an answer that another rule may give otherwise."""
+    from conftest import REPO
+
+    readers = sorted(path.name for path in (REPO / "rules").glob("cel*.py")
+                     if "project.files" in path.read_text(encoding="utf-8")
+                     or "project.index" in path.read_text(encoding="utf-8"))
+    assert readers == []

@@ -1,0 +1,136 @@
+"""The project view: every file's facts merged and resolved across files.
+
+Rules read the project only through this view: apps with their resolved
+settings, tasks with their app, options and queue, dispatches and beat
+entries with the task they name, and the questions rules ask about them
+("does this task ack late?"), each answered in one place:
+
+- :mod:`~celerylint.project.index`: the facts indexed once (modules, functions,
+  classes, imports, each app's configuration sources);
+- :mod:`~celerylint.project.apps`: apps and their settings;
+- :mod:`~celerylint.project.tasks`: tasks, their options and settings;
+- :mod:`~celerylint.project.routing`: the queue of a task or a message;
+- :mod:`~celerylint.project.dispatch` and :mod:`~celerylint.project.beat`: what
+  sends each task.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
+
+from celerylint.facts import Call, FileFacts, FunctionFact, ImportFact, Loc, Value
+from celerylint.project import apps as _apps
+from celerylint.project import dispatch as _dispatch
+from celerylint.project import routing as _routing
+from celerylint.project import tasks as _tasks
+from celerylint.project.beat import link_beat
+from celerylint.project.index import ProjectIndex, body_calls
+from celerylint.project.tasks import TASK_BASE_CLASSES, TaskLookup
+from celerylint.project.views import (AppView, BeatView, DispatchView, IgnoredKey, OptionSource,
+                                      ResolvedSetting, TaskView)
+from celerylint.tables import NEWEST_KNOWN, table as release_table
+
+__all__ = ["Project", "AppView", "TaskView", "DispatchView", "BeatView", "ResolvedSetting",
+           "IgnoredKey", "OptionSource", "TASK_BASE_CLASSES", "body_calls"]
+
+
+class Project:
+    def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = NEWEST_KNOWN,
+                 _unused: object = None, python_version: Optional[Tuple[int, int]] = None):
+        """``_unused`` stands where the rules' options were passed (rules read their own);
+        callers that still pass them positionally keep working."""
+        self.index = ProjectIndex(files)
+        self.files: Dict[str, FileFacts] = self.index.files
+        self.target_version = target_version
+        self.settings_table = release_table(target_version)  # the target release's settings
+        self.python_version = python_version  # the project's lowest Python, None: not declared
+        self.apps: List[AppView] = _apps.build_apps(self.index, target_version)
+        self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
+        self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps,
+                                                        self.app_for_qualname)
+        self._tasks = TaskLookup(self.index, self.tasks)
+        self.dispatches: List[DispatchView] = _dispatch.link_dispatches(self.index, self._tasks)
+        self.beat: List[BeatView] = link_beat(self.index, self._tasks)
+        self._sends = _dispatch.sends_by_task(self.dispatches, self.beat)
+        self._dispatches_by_path: Dict[str, List[DispatchView]] = {}
+        for dispatch in self.dispatches:
+            self._dispatches_by_path.setdefault(dispatch.path, []).append(dispatch)
+
+    # -- files and symbols -----------------------------------------------------
+    def each_file(self) -> List[FileFacts]:
+        """Every file's facts in path order, for rules about the files themselves (CEL001)."""
+        return list(self.index.sorted_files)
+
+    def function(self, path: str, name: str) -> Optional[FunctionFact]:
+        return self.index.function(path, name)
+
+    def task_body(self, task: TaskView) -> Optional[FunctionFact]:
+        """The function a task runs (its decorated function, or its ``run`` method)."""
+        return self.index.function(task.path, task.fact.function)
+
+    def imports(self, path: str) -> List[ImportFact]:
+        """What a file imports (nothing for a file the project does not hold)."""
+        return self.index.imports(path)
+
+    def calls(self) -> Iterator[Call]:
+        """Every call in every function of the project, in file order."""
+        return self.index.calls()
+
+    def setting_reads(self) -> Set[str]:
+        """Setting names the project's code reads (``app.conf.x``)."""
+        return self.index.setting_reads()
+
+    def resolve_symbol(self, qualname: str) -> str:
+        return self.index.resolve_symbol(qualname)
+
+    def base_chain(self, qualname: str) -> List[str]:
+        """qualname and its project base classes, nearest first."""
+        return self.index.base_chain(qualname)
+
+    # -- apps ------------------------------------------------------------------
+    def app_for_qualname(self, qualname: str) -> Optional[AppView]:
+        return self._apps_by_qualname.get(qualname) or self._apps_by_qualname.get(
+            self.index.resolve_symbol(qualname))
+
+    def app_acks_late(self, app: AppView) -> bool:
+        return _tasks.app_acks_late(app)
+
+    # -- tasks -----------------------------------------------------------------
+    def task_by_name(self, name: str) -> Optional[TaskView]:
+        return self._tasks.by_name.get(name)
+
+    def task_by_qualname(self, qualname: str) -> Optional[TaskView]:
+        """The task a dotted reference names (``proj.tasks.add``, or a re-export of it)."""
+        return self._tasks.reference(qualname)
+
+    def task_option(self, task: TaskView, key: str) -> Optional[Tuple[Value, str]]:
+        return _tasks.task_option(self.index, task, key)
+
+    def task_option_site(self, task: TaskView, key: str) -> Optional[Tuple[Value, str, Loc, str]]:
+        return _tasks.task_option_site(self.index, task, key)
+
+    def task_setting(self, task: TaskView, key: str) -> Value:
+        return _tasks.task_setting(task, key)
+
+    def task_annotation(self, task: TaskView, key: str) -> Optional[Value]:
+        return _tasks.task_annotation(task, key)
+
+    def acks_late(self, task: TaskView) -> Optional[OptionSource]:
+        return _tasks.acks_late(self.index, task)
+
+    def task_queue(self, task: TaskView) -> Optional[str]:
+        return _routing.task_queue(self.index, task)
+
+    # -- what sends each task --------------------------------------------------
+    def sends_of(self, task: TaskView) -> Tuple[List[DispatchView], List[BeatView]]:
+        """The dispatch sites and beat entries that send a task, in file order."""
+        return self._sends.get(task.fact.qualname, ([], []))
+
+    def dispatches_in(self, path: str) -> List[DispatchView]:
+        """The dispatch sites of one file, in file order."""
+        return self._dispatches_by_path.get(path, [])
+
+    def apps_for_dispatch(self, dispatch: DispatchView) -> List[AppView]:
+        return _dispatch.apps_for_dispatch(dispatch, self.apps, self.app_for_qualname)
+
+    def dispatch_queue(self, dispatch: DispatchView) -> Optional[str]:
+        return _routing.dispatch_queue(self.index, dispatch)
