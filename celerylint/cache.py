@@ -59,7 +59,8 @@ CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                 b"# This file is a cache directory tag created by celerylint.\n"
                 b"# For information about cache directory tags see https://bford.info/cachedir/\n")
 ENTRY_FORMAT = 1
-EXTRACTOR_MODULES = ("extract.py", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py")
+EXTRACTOR_MODULES = ("extract.py", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py",
+                     "modules.py")
 RECENT_SECONDS = 2.0
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
 # Nesting json.loads may go through beyond the caller's frames: entries nest about 45 deep.

@@ -18,6 +18,7 @@ from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispa
                               FileFacts, FunctionFact, ImportFact, Loc, SettingAssign,
                               TaskFact, Value)
 from celerylint.features import FeatureVisitor
+from celerylint.modules import absolute_module
 from celerylint.syntax import physical_lines
 from celerylint.values import Evaluator, dotted_name, short_source
 
@@ -155,19 +156,6 @@ def _chain_base(node: cst.CSTNode) -> Tuple[Optional[cst.Name], str]:
     return (node if isinstance(node, cst.Name) else None), prefix
 
 
-def _absolute_module(module: str, is_package: bool, level: int, name: str) -> str:
-    if level == 0:
-        return name
-    parts = module.split(".") if module else []
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    if name:
-        parts.append(name)
-    return ".".join(parts)
-
-
 def _import_facts(node, module: str, is_package: bool) -> List[ImportFact]:
     line = 0
     facts = []
@@ -186,7 +174,7 @@ def _import_facts(node, module: str, is_package: bool) -> List[ImportFact]:
     elif isinstance(node, cst.ImportFrom):
         base = dotted_name(node.module) if node.module is not None else ""
         level = len(node.relative)
-        absolute = _absolute_module(module, is_package, level, base or "")
+        absolute = absolute_module(module, is_package, level, base or "")
         if isinstance(node.names, cst.ImportStar):
             facts.append(ImportFact("*", absolute, star=True, line=line))
         else:
