@@ -118,12 +118,12 @@ def test_scan_rejects_look_alikes(text):
 
 
 def test_celery_modules_cover_the_names_the_extractor_compares():
-    from celerylint import extract
+    from celerylint.extract import names
     from celerylint.project import TASK_BASE_CLASSES
 
-    names = (set(extract.CELERY_CLASSES) | extract.SHARED_TASK | extract.PERIODIC_TASK
-             | extract.SIGNATURE_FUNCS | set(extract.CANVAS_FUNCS) | TASK_BASE_CLASSES)
-    prefixes = {".".join(name.split(".")[:cut]) for name in names
+    compared = (set(names.CELERY_CLASSES) | names.SHARED_TASK | names.PERIODIC_TASK
+                | names.SIGNATURE_FUNCS | set(names.CANVAS_FUNCS) | TASK_BASE_CLASSES)
+    prefixes = {".".join(name.split(".")[:cut]) for name in compared
                 for cut in range(1, name.count(".") + 1)}
     assert prefixes <= CELERY_MODULES
 
