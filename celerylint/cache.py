@@ -49,7 +49,7 @@ import tempfile
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_NAME  # noqa: F401  (the default directory's name)
@@ -59,7 +59,9 @@ CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                 b"# This file is a cache directory tag created by celerylint.\n"
                 b"# For information about cache directory tags see https://bford.info/cachedir/\n")
 ENTRY_FORMAT = 1
-EXTRACTOR_MODULES = ("extract.py", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py")
+# The code that shapes facts; a directory stands for its *.py files.
+EXTRACTOR_MODULES = ("extract", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py",
+                     "modules.py", "features.py", "syntax.py")
 RECENT_SECONDS = 2.0
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
 # Nesting json.loads may go through beyond the caller's frames: entries nest about 45 deep.
@@ -86,13 +88,22 @@ def _extractor_fingerprint() -> str:
     """A digest of the code that extracts facts, so that an edited (development or
     patched) extractor never reads facts an older one wrote under the same version."""
     digest = hashlib.blake2b(digest_size=8)
-    package = Path(__file__).parent
-    for name in EXTRACTOR_MODULES:
+    for path in extractor_files():
         try:
-            digest.update((package / name).read_bytes())
+            digest.update(path.read_bytes())
         except OSError:
-            digest.update(name.encode())
+            digest.update(path.name.encode())
     return digest.hexdigest()
+
+
+def extractor_files() -> List[Path]:
+    """The files of EXTRACTOR_MODULES, in a fixed order."""
+    package = Path(__file__).parent
+    files: List[Path] = []
+    for name in EXTRACTOR_MODULES:
+        path = package / name
+        files.extend(sorted(path.glob("*.py")) if path.is_dir() else [path])
+    return files
 
 
 class FactsCache:

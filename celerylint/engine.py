@@ -12,8 +12,8 @@ from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequenc
 from celerylint.config import Config, ProjectRoot, RootFinder
 from celerylint.facts import FileFacts, Loc
 from celerylint.cache import FactsCache, context_key, text_digest
-from celerylint.files import (Discovery, Source, _decode, _display_path, _sorted_unique, _strerror,
-                              find_files, read_source)
+from celerylint.files import (Discovery, Source, _display_path, _sorted_unique, decode_source,
+                              find_files, read_source, unreadable_source)
 from celerylint.gitignore import GitIgnore, work_tree_top
 from celerylint.parse import parse_and_extract
 from celerylint.prefilter import (Skipped, files_to_parse, may_hold_facts, referenced_names,
@@ -230,18 +230,15 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
         status: Optional[os.stat_result] = os.stat(path)
         data = path.read_bytes()
     except OSError as exc:  # not even the scan can tell whether it matters: it does
-        return Extracted(facts_for_source(Source(path, relpath, None, "cannot read: " + _strerror(exc)),
-                                          Path(root), src), True, None)
+        return Extracted(facts_for_source(unreadable_source(path, relpath, exc), Path(root), src),
+                         True, None)
     wanted = need_full or may_hold_facts(data)
-    try:
-        text, error, line, col = _decode(data)
-    except Exception as exc:  # a misbehaving codec must not stop the run
-        text, error, line, col = None, "cannot decode: " + " ".join(str(exc).split()), 1, 1
+    source = decode_source(path, relpath, data)
+    text = source.text
     if text is None:
         if not wanted:
             return Extracted(FileFacts(path=relpath, module=module), False, None)
-        return Extracted(facts_for_source(Source(path, relpath, None, error, line, col),
-                                          Path(root), src), True, None)
+        return Extracted(facts_for_source(source, Path(root), src), True, None)
     digest = text_digest(text)
     if cache is not None:
         hit = cache.lookup_text(path, context, digest, need_full)

@@ -3,7 +3,8 @@
 ``find_files`` (and ``discover``) walk the paths given on the command line and return
 the ``*.py`` files to lint, plus one-line reasons for the paths they could not use.
 ``read_source`` reads one file and decodes it the way Python would (PEP 263),
-returning an error with a position instead of raising.
+returning an error with a position instead of raising; ``decode_source`` does the
+decoding for a caller that has read (and scanned) the bytes itself.
 """
 from __future__ import annotations
 
@@ -339,7 +340,18 @@ def read_source(path: Path, base: Optional[Path] = None) -> Source:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        return Source(path, relpath, None, "cannot read: " + _strerror(exc))
+        return unreadable_source(path, relpath, exc)
+    return decode_source(path, relpath, data)
+
+
+def unreadable_source(path: Path, relpath: str, exc: OSError) -> Source:
+    """The Source of a file that could not be read."""
+    return Source(path, relpath, None, "cannot read: " + _strerror(exc))
+
+
+def decode_source(path: Path, relpath: str, data: bytes) -> Source:
+    """A file's bytes, already read, decoded as by :func:`read_source` (for callers that
+    scan the bytes first); problems come back in ``error``, never raised."""
     try:
         text, error, line, col = _decode(data)
     except Exception as exc:  # a misbehaving codec must not stop the run

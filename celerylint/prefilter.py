@@ -6,12 +6,14 @@ case-sensitively (Python names are), for text that every fact the rules start
 from must contain.  A rejected file is not parsed at all: whether it is valid Python
 is not celerylint's business (CEL001 concerns the files it needs).
 
-Why the triggers are enough.  The extractor resolves a name only by putting an
-import's target or a module-level alias in place of its first segment, so the
-last segment of every name it compares (``Celery``, ``shared_task``, a method
-name) is written in the file, and a name it resolves to ``celery.*`` needs the
-word ``celery`` in an import; only the package part of a relative import, and
-the file's own module name, are not written (see ``skipped_to_parse``).
+Why the triggers are enough.  The extractor (``celerylint.extract``) resolves a
+name only by putting an import's target or a module-level alias in place of its
+first segment (``FileContext.resolve`` in ``extract/context.py``), so the last
+segment of every name it compares (``Celery``, ``shared_task``: the names of
+``extract/names.py``; a method name) is written in the file, and a name it
+resolves to ``celery.*`` needs the word ``celery`` in an import; only the package
+part of a relative import (``modules.absolute_module``, which both use), and the
+file's own module name, are not written (see ``skipped_to_parse``).
 
 - ``.delay``, ``.apply_async``, ``.send_task``, ``.s(``, ``.si(``, ``.signature``
   as attributes: dispatches, which the extractor records for any receiver.  Not
@@ -65,6 +67,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from celerylint.facts import FileFacts
+from celerylint.modules import absolute_module
 
 LAYOUT = rb"[ \t\f\r\n\\]*"  # what may stand between tokens, continuation lines included
 ATTRIBUTE_RE = re.compile(
@@ -84,8 +87,9 @@ CELERY_NAMES_RE = re.compile(
     rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask)\b"
     rb"|celery\.(?:task|decorators)\b")
 
-# Modules whose names the extractor and the rules compare against (celery.Celery,
-# celery.canvas.group, celery.app.task.Task, ...); tests/test_prefilter.py checks the list.
+# Modules whose names the extractor (celerylint/extract/names.py) and the rules compare
+# against (celery.Celery, celery.canvas.group, celery.app.task.Task, ...);
+# tests/test_prefilter.py checks the list.
 CELERY_MODULES = frozenset({"celery", "celery.app", "celery.app.base", "celery.app.task",
                             "celery.canvas", "celery.decorators", "celery.task",
                             "celery.task.base"})
@@ -229,19 +233,9 @@ def skipped_summary(data: bytes, module: str, is_package: bool) -> Skipped:
             summary.setting_reads.add(name)
     if module == "celery" or module.startswith("celery."):
         summary.imports_celery = module in CELERY_MODULES or any(
-            _relative_module(module, is_package, dots.count(b"."), name.decode("ascii", "replace"))
+            absolute_module(module, is_package, dots.count(b"."), name.decode("ascii", "replace"))
             in CELERY_MODULES for dots, name in RELATIVE_RE.findall(data))
     return summary
-
-
-def _relative_module(module: str, is_package: bool, level: int, name: str) -> str:
-    """The module ``from <level dots><name> import ...`` reads, as the extractor resolves it."""
-    parts = module.split(".") if module else []
-    if not is_package:
-        parts = parts[:-1]
-    if level > 1:
-        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
-    return ".".join(parts + ([name] if name else []))
 
 
 def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:

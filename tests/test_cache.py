@@ -229,3 +229,15 @@ def test_remove_cache_removes_only_what_celerylint_writes(tree):
     assert remove_cache(str(cache)) is None
     assert not cache.exists()
     assert remove_cache(str(cache)) is None  # nothing to remove
+
+
+def test_the_cache_key_covers_every_module_that_shapes_facts():
+    """An edited extractor must not read facts an older one wrote: every module of the
+    extract package, and the modules extraction uses, are in the fingerprint."""
+    from celerylint import cache
+
+    package = Path(cache.__file__).parent
+    fingerprinted = {path.relative_to(package).as_posix() for path in cache.extractor_files()}
+    extract = {f"extract/{p.name}" for p in (package / "extract").glob("*.py")}
+    assert len(extract) > 5 and extract <= fingerprinted
+    assert {"features.py", "modules.py", "syntax.py", "values.py", "facts.py"} <= fingerprinted

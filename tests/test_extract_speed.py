@@ -1,9 +1,9 @@
 """The cheap paths of extraction give what libcst's own machinery gives.
 
 ``extract`` computes positions with its own codegen pass (``node_spans``) and
-walks the tree without rebuilding it (``walk``).  Here both are compared, node
-by node and fact by fact, with the straightforward way: ``PositionProvider``
-through a ``MetadataWrapper`` and ``Module.visit``.
+walks the tree once for all its visitors without rebuilding it (``walk``).  Here
+both are compared, node by node and fact by fact, with the straightforward way:
+``PositionProvider`` through a ``MetadataWrapper`` and ``Module.visit``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from celerylint import extract as extract_module
-from celerylint.extract import LEAF_NODES, Extractor, extract, node_spans, walk
+from celerylint.extract import LEAF_NODES, VISITORS, FileContext, extract, node_spans, walk
+from celerylint.extract import tree as tree_module
 from celerylint.facts import to_data
 from celerylint.parse import parse_and_extract
 from celerylint.features import FeatureVisitor
@@ -69,16 +70,32 @@ def reference_spans(module: cst.Module) -> Dict[int, Tuple[int, int, int, int]]:
             for node, r in ranges.items()}
 
 
+class Together(cst.CSTVisitor):
+    """Several visitors through libcst's own traversal, as ``walk`` nests them: each
+    node is visited in their order and left in the reverse order."""
+
+    def __init__(self, visitors):
+        self.visitors = visitors
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        name = "visit_" + type(node).__name__
+        return any([getattr(v, name)(node) is not False for v in self.visitors])
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        name = "leave_" + type(original_node).__name__
+        for visitor in reversed(self.visitors):
+            getattr(visitor, name)(original_node)
+
+
 def reference_extract(module: cst.Module, path: str, name: str, is_package: bool):
-    """What extract() did before it had cheap paths: libcst's own positions and traversal,
-    one visitor at a time."""
+    """What extract() did before it had cheap paths: libcst's own positions and traversal."""
     spans = reference_spans(module)
-    extractor = Extractor(module, spans, path, name, is_package)
-    module.visit(extractor)
+    ctx = FileContext(module, spans, path, name, is_package)
+    module.visit(Together([visitor(ctx) for visitor in VISITORS]))
     features = FeatureVisitor(spans, physical_lines(module.code))
     module.visit(features)
-    extractor.facts.syntax = features.features
-    return extractor.facts
+    ctx.facts.syntax = features.features
+    return ctx.facts
 
 
 def _recording(event: str):
@@ -101,6 +118,26 @@ def record(visit) -> List[Tuple[str, int]]:
     return recorder.events
 
 
+def record_two(visit) -> List[Tuple[str, str, int]]:
+    """Events of two recorders walked together, each marked with its recorder."""
+    events: List[Tuple[str, str, int]] = []
+    recorders = []
+    for mark in ("first", "second"):
+        recorder = Recorder()
+        recorder.events = _Marked(events, mark)
+        recorders.append(recorder)
+    visit(recorders)
+    return events
+
+
+class _Marked:
+    def __init__(self, events, mark):
+        self.events, self.mark = events, mark
+
+    def append(self, event) -> None:
+        self.events.append((self.mark,) + event)
+
+
 CASES = sources()
 
 
@@ -117,10 +154,23 @@ def test_walk_visits_like_libcst(name, text, monkeypatch):
     module = parsed(text)
     if module is None:
         pytest.skip("not parseable")
-    monkeypatch.setattr(extract_module, "_VISIT_ORDER", {})  # learn the field orders afresh
+    monkeypatch.setattr(tree_module, "_VISIT_ORDER", {})  # learn the field orders afresh
     ours = record(lambda recorder: walk(module, recorder))
     assert ours == record(module.visit)
     assert ours[0] == ("visit_Module", id(module))
+
+
+@pytest.mark.parametrize("name,text", CASES, ids=[c[0] for c in CASES])
+def test_walk_nests_its_visitors(name, text):
+    """Visitors walked together visit a node in their order and leave it in the reverse
+    order, as if each were inside the previous one."""
+    module = parsed(text)
+    if module is None:
+        pytest.skip("not parseable")
+    ours = record_two(lambda recorders: walk(module, *recorders))
+    assert ours == record_two(lambda recorders: module.visit(Together(recorders)))
+    assert ours[:2] == [("first", "visit_Module", id(module)), ("second", "visit_Module", id(module))]
+    assert ours[-2:] == [("second", "leave_Module", id(module)), ("first", "leave_Module", id(module))]
 
 
 @pytest.mark.parametrize("name,text", CASES, ids=[c[0] for c in CASES])
@@ -137,7 +187,7 @@ def test_facts_equal_reference_extraction(name, text):
 def test_fstring_format_spec_is_walked_after_an_instance_without_one(monkeypatch):
     """libcst visits ``format_spec`` only when it is there: the order learned from an
     f-string expression without one must not hide it in the next."""
-    monkeypatch.setattr(extract_module, "_VISIT_ORDER", {})
+    monkeypatch.setattr(tree_module, "_VISIT_ORDER", {})
     module = cst.parse_module('x = f"{a}"\ny = f"{b:{width}}"\n')
     events = record(lambda recorder: walk(module, recorder))
     assert events == record(module.visit)
@@ -145,13 +195,14 @@ def test_fstring_format_spec_is_walked_after_an_instance_without_one(monkeypatch
     assert ("visit_Name", id(width)) in events
 
 
-def test_extractor_visits_no_leaf_node():
-    """walk() does not enter LEAF_NODES: the Extractor must have nothing to do there."""
+def test_extraction_visits_no_leaf_node():
+    """walk() does not enter LEAF_NODES: the visitors must have nothing to do there."""
     leaf_types = [t for t in NODE_TYPES if issubclass(t, LEAF_NODES)]
     assert len(leaf_types) > 20
-    for leaf in leaf_types:
-        for method in ("visit_" + leaf.__name__, "leave_" + leaf.__name__):
-            assert getattr(Extractor, method, None) is getattr(cst.CSTVisitor, method, None)
+    for visitor in VISITORS + (FeatureVisitor,):
+        for leaf in leaf_types:
+            for method in ("visit_" + leaf.__name__, "leave_" + leaf.__name__):
+                assert getattr(visitor, method, None) is getattr(cst.CSTVisitor, method, None)
 
 
 def test_parsing_pauses_the_garbage_collector_and_restores_it(monkeypatch):

@@ -465,3 +465,40 @@ def test_decode_lines_joins_and_strips_bom():
     assert decode_lines(["\ufeffa = 1\r\n", "\x0c\n", "b = 2"]) == "a = 1\r\n\x0c\nb = 2"
     assert decode_lines([]) == ""
     assert decode_lines(["x\ufeff\n"]) == "x\ufeff\n"
+
+
+class _Silent(Exception):
+    def __init__(self, detail: int):  # its own __init__: Python passes it on unwrapped
+        super().__init__()
+        self.detail = detail
+
+
+def _silent_codec(name: str):
+    """A codec that fails with an exception without a message (codecs are looked up by
+    name, so a test can register its own; it decodes nothing)."""
+    import codecs
+
+    def fail(*args, **kwargs):
+        raise _Silent(1)
+
+    if name == "celerylint_test_silent":
+        return codecs.CodecInfo(fail, fail, name=name)
+    return None
+
+
+def test_a_misbehaving_codec_reads_the_same_through_the_engine(tmp_path):
+    """The engine scans a file's bytes, then decodes those bytes as read_source does: one
+    decoding, one message."""
+    import codecs
+
+    from celerylint.engine import extract_file
+
+    path = write(tmp_path / "odd.py", b"# coding: celerylint_test_silent\nx = 1\n")
+    codecs.register(_silent_codec)
+    try:
+        source = read_source(path)
+        extracted = extract_file(str(path), str(tmp_path), ["."], need_full=True)
+    finally:
+        codecs.unregister(_silent_codec)
+    assert source.error == "cannot decode: _Silent"
+    assert extracted.facts.error == source.error

@@ -157,7 +157,7 @@ CONTROL = {
     "control/tabs.py": b"if True:\n\tx = 1\n        y = 2\nadd.delay(1)\n",
 }
 # Mutations that crash code outside the files this test may change (parse.py,
-# extract.py): (tree, file) -> reason.  Empty: none found with the seeds below.
+# celerylint/extract/): (tree, file) -> reason.  Empty: none found with the seeds below.
 KNOWN_CRASHES: Dict[Tuple[str, str], str] = {}
 
 

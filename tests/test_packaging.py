@@ -61,6 +61,15 @@ def test_wheel_ships_rules_inside_the_package(wheel):
 
 
 @pytest.mark.slow
+def test_wheel_ships_every_module_of_the_package(wheel):
+    """Subpackages (celerylint/extract/) are listed one by one in pyproject.toml."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {path.relative_to(REPO).as_posix() for path in (REPO / "celerylint").rglob("*.py")}
+    assert "celerylint/extract/__init__.py" in sources
+    assert sources <= names
+
+
+@pytest.mark.slow
 def test_wheel_ships_the_celery_tables(wheel):
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.read("celerylint/data/celery.json")

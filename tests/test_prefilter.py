@@ -9,7 +9,8 @@ import pytest
 
 from celerylint.config import load_config
 from celerylint.engine import check, collect_facts, extract_file, project_files
-from celerylint.prefilter import CELERY_MODULES, _relative_module, may_hold_facts, skipped_summary
+from celerylint.modules import absolute_module
+from celerylint.prefilter import CELERY_MODULES, may_hold_facts, skipped_summary
 from celerylint.rule import option_specs
 from conftest import FIXTURES, write_tree
 
@@ -117,25 +118,26 @@ def test_scan_rejects_look_alikes(text):
 
 
 def test_celery_modules_cover_the_names_the_extractor_compares():
-    from celerylint import extract
+    from celerylint.extract import names
     from celerylint.project import TASK_BASE_CLASSES
 
-    names = (set(extract.CELERY_CLASSES) | extract.SHARED_TASK | extract.PERIODIC_TASK
-             | extract.SIGNATURE_FUNCS | set(extract.CANVAS_FUNCS) | TASK_BASE_CLASSES)
-    prefixes = {".".join(name.split(".")[:cut]) for name in names
+    compared = (set(names.CELERY_CLASSES) | names.SHARED_TASK | names.PERIODIC_TASK
+                | names.SIGNATURE_FUNCS | set(names.CANVAS_FUNCS) | TASK_BASE_CLASSES)
+    prefixes = {".".join(name.split(".")[:cut]) for name in compared
                 for cut in range(1, name.count(".") + 1)}
     assert prefixes <= CELERY_MODULES
 
 
-@pytest.mark.parametrize("module, is_package, level, name", [
-    ("celery.jobs", False, 1, ""), ("celery", True, 1, "canvas"), ("celery.app.x", False, 2, ""),
-    ("a.b.c", False, 5, "celery.app"), ("proj", True, 1, "tasks"),
+@pytest.mark.parametrize("module, is_package, level, name, expected", [
+    ("celery.jobs", False, 1, "", "celery"), ("celery", True, 1, "canvas", "celery.canvas"),
+    ("celery.app.x", False, 2, "", "celery"), ("a.b.c", False, 5, "celery.app", "celery.app"),
+    ("proj", True, 1, "tasks", "proj.tasks"), ("proj.sub.m", False, 2, "x", "proj.x"),
+    ("proj.m", False, 0, "os.path", "os.path"),
 ])
-def test_relative_imports_resolve_as_the_extractor_does(module, is_package, level, name):
-    from celerylint.extract import _absolute_module
-
-    assert _relative_module(module, is_package, level, name) == \
-        _absolute_module(module, is_package, level, name)
+def test_relative_imports_resolve_as_python_does(module, is_package, level, name, expected):
+    """One function names the module of a relative import for the extractor's import
+    facts and for the scan of rejected files (``imports_celery``)."""
+    assert absolute_module(module, is_package, level, name) == expected
 
 
 def test_summary_of_a_rejected_file():
