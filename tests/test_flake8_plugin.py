@@ -78,11 +78,13 @@ def test_file_mode_reports_code_at_line_and_character_column(proj):
     assert "beat entry \"rafraîchir\" runs every 1 second" in done.stdout
 
 
+@pytest.mark.slow
 def test_noqa_is_flake8s(proj):
     done = flake8(proj, "--select", "CEL104", "--disable-noqa", "proj/celery.py")
     assert {row[1] for row in rows(done.stdout)} == {8, 10}
 
 
+@pytest.mark.slow
 def test_flake8_selection_applies(proj):
     done = flake8(proj, "--select", "CEL", "--extend-ignore", "CEL104", "proj/celery.py")
     assert rows(done.stdout, "CEL104") == set()
@@ -110,6 +112,7 @@ def test_stdin_lints_the_unsaved_text_not_the_file(proj):
     assert (proj / "proj/tasks.py").read_text(encoding="utf-8") == on_disk
 
 
+@pytest.mark.slow
 def test_stdin_buffer_of_a_new_file(proj):
     text = ("from celery import Celery\n\napp = Celery('extra')\n"
             "app.conf.beat_schedule = {'x': {'task': 't', 'schedule': 1.0}}\n")
@@ -118,6 +121,7 @@ def test_stdin_buffer_of_a_new_file(proj):
     assert rows(done.stdout) == {("proj/unsaved.py", 4, 58, "CEL104")}
 
 
+@pytest.mark.slow
 def test_same_findings_as_the_runner(proj):
     flake8_rows = rows(flake8(proj, "--select", "CEL", ".").stdout)
     assert flake8_rows == runner_rows(proj)
@@ -128,6 +132,7 @@ def test_same_findings_as_the_runner(proj):
         assert one == {row for row in flake8_rows if row[0] == path}
 
 
+@pytest.mark.slow
 def test_paths_from_another_directory(proj):
     absolute = proj / "proj" / "tasks.py"
     done = flake8(proj.parent, "--select", "CEL", str(absolute))
@@ -138,6 +143,7 @@ def test_paths_from_another_directory(proj):
     assert rows(done.stdout) == {("tasks.py", 5, 5, "CEL102")}, done.stdout
 
 
+@pytest.mark.slow
 def test_project_without_pyproject_is_rooted_at_its_work_tree(proj, tmp_path):
     (proj / "pyproject.toml").unlink()
     subprocess.run(["git", "init", "-q", str(proj)], check=True)
@@ -152,6 +158,7 @@ def test_project_without_pyproject_is_rooted_at_its_work_tree(proj, tmp_path):
     assert rows(done.stdout) == {(str(absolute), 5, 5, "CEL102")}
 
 
+@pytest.mark.slow
 def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
     """flake8 run from an unrelated project with its own [tool.celerylint] uses the
     checked file's project, as `celerylint check` does."""
@@ -169,6 +176,7 @@ def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
         in_project
 
 
+@pytest.mark.slow
 def test_the_cache_stays_in_the_project_seen_through_a_symlink(proj, tmp_path):
     """A directory symlinked into the project: its files belong to the project the user
     sees, and the cache is written there, never into the symlink's target."""
@@ -183,6 +191,7 @@ def test_the_cache_stays_in_the_project_seen_through_a_symlink(proj, tmp_path):
     assert (proj / ".celerylint_cache" / "CACHEDIR.TAG").is_file()
 
 
+@pytest.mark.slow
 def test_a_file_outside_any_project_is_checked_on_its_own_without_a_cache(tmp_path):
     from celerylint.config import find_root
 
@@ -259,6 +268,7 @@ def test_unparsable_file_is_flake8s_e999_and_no_plugin_runs(proj):
     assert [(row[1], row[3]) for row in rows(done.stdout)] == [(2, "E999")]
 
 
+@pytest.mark.slow
 def test_parallel_jobs_give_the_same_output(proj):
     serial = flake8(proj, "--select", "CEL", "-j1", ".")
     parallel = flake8(proj, "--select", "CEL", "-j2", ".")
