@@ -142,7 +142,7 @@ class CeleryLintPlugin:
                 type(self)
 
 
-def check_text(filename: str, text: str, memo: Optional["RunMemo"] = None
+def check_text(filename: str, text: str, memo: Optional[RunMemo] = None
                ) -> Tuple[List["Finding"], List[str]]:
     """(findings for ``filename`` with ``text`` as its content, one-line failures).
 
@@ -180,7 +180,7 @@ def check_text(filename: str, text: str, memo: Optional["RunMemo"] = None
     return findings, _failures(view.failures, facts)
 
 
-def _files_of_run(checked: Path, memo: Optional["RunMemo"]
+def _files_of_run(checked: Path, memo: Optional[RunMemo]
                   ) -> Tuple["Config", List[Path], Dict[str, int]]:
     """(configuration, project files, index by absolute path) for the checked file.
 
@@ -197,7 +197,7 @@ def _files_of_run(checked: Path, memo: Optional["RunMemo"]
     return config, paths, index
 
 
-def _config_for(checked: Path, memo: Optional["RunMemo"]) -> "Config":
+def _config_for(checked: Path, memo: Optional[RunMemo]) -> "Config":
     """The runner's configuration for the checked file: the project is found from the
     file, as ``celerylint check`` finds it (config.find_root), never from the current
     directory; read once per run and project."""
@@ -223,7 +223,7 @@ def _indexed(paths: List[Path]) -> Tuple[List[Path], Dict[str, int]]:
     return paths, {os.path.abspath(path): i for i, path in enumerate(paths)}
 
 
-def _remembered(memo: Optional["RunMemo"], key: Tuple, compute: Callable[[], T]) -> T:
+def _remembered(memo: Optional[RunMemo], key: Tuple, compute: Callable[[], T]) -> T:
     """``compute()``, kept in ``memo`` for the rest of the flake8 run it belongs to."""
     if memo is None:
         return compute()
@@ -313,12 +313,12 @@ MAX_PROJECTS = 2  # built projects kept between runs: a project can hold 100+ MB
 
 @dataclasses.dataclass
 class _CurrentRun:
-    options: Optional["weakref.ref[object]"] = None  # the run's flake8 options
+    options: Optional[weakref.ref[object]] = None  # the run's flake8 options
     values: Optional[RunMemo] = None
 
 
 _CURRENT_RUN = _CurrentRun()
-_PROJECT: "OrderedDict[str, Tuple[Tuple, Config, _ProjectFindings]]" = OrderedDict()
+_PROJECT: OrderedDict[str, Tuple[Tuple, Config, _ProjectFindings]] = OrderedDict()
 _FROZEN = [False]  # see _freeze_once
 
 
@@ -337,7 +337,7 @@ def _memo_of_run(options: object) -> Optional[RunMemo]:
     return _CURRENT_RUN.values
 
 
-def _run_ended(reference: "weakref.ref[object]") -> None:
+def _run_ended(reference: weakref.ref[object]) -> None:
     if _CURRENT_RUN.options is reference:
         _CURRENT_RUN.options = _CURRENT_RUN.values = None
 

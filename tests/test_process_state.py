@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import write_tree
 from celerylint.config import load_config, project_at
 from celerylint.engine import check, module_name
+from conftest import write_tree
 
 TASKS = """
     from celery import shared_task
