@@ -9,8 +9,8 @@ no ``CACHEDIR.TAG`` of celerylint's (:func:`cache_refusal`); ``celerylint clean`
 (:func:`remove_cache`) removes only what celerylint writes there.
 
 One JSON entry per file, named by a hash of the file's absolute path and of what
-shapes its facts (linter version, FACTS_VERSION, display path, module name).  An
-entry holds the file's facts, a digest of its decoded text, and its size and
+shapes its facts (linter version, a digest of the package's code, FACTS_VERSION,
+display path, module name).  An entry holds the file's facts, a digest of its decoded text, and its size and
 modification time:
 
 - fast path: the size and ``mtime_ns`` still match -> the stored facts, no read;
@@ -59,9 +59,6 @@ CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                 b"# This file is a cache directory tag created by celerylint.\n"
                 b"# For information about cache directory tags see https://bford.info/cachedir/\n")
 ENTRY_FORMAT = 1
-# The code that shapes facts; a directory stands for its *.py files.
-EXTRACTOR_MODULES = ("extract", "facts.py", "parse.py", "values.py", "files.py", "prefilter.py",
-                     "modules.py", "features.py", "syntax.py")
 RECENT_SECONDS = 2.0
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
 # Nesting json.loads may go through beyond the caller's frames: entries nest about 45 deep.
@@ -83,27 +80,30 @@ def context_key(relpath: str, module: str, is_package: bool) -> str:
             f"|{relpath}|{module}|{int(is_package)}")
 
 
-@lru_cache(maxsize=None)
+# Module-level memo, one value per process: the code that extracts facts is the code this
+# process loaded, and it does not change while the process runs.
+@lru_cache(maxsize=1)
 def _extractor_fingerprint() -> str:
-    """A digest of the code that extracts facts, so that an edited (development or
-    patched) extractor never reads facts an older one wrote under the same version."""
+    """A digest of the package's code, so that an edited (development or patched)
+    extractor never reads facts an older one wrote under the same version.  Every module
+    of the package counts, not a list of the extraction's modules: a list goes stale
+    when extraction starts using another module or moves into a package (a module
+    missing from it would let edited code read facts the old code wrote)."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in extractor_files():
+    package = Path(__file__).parent
+    for path in fingerprinted_files():
+        digest.update(path.relative_to(package).as_posix().encode("utf-8", "surrogatepass"))
         try:
             digest.update(path.read_bytes())
         except OSError:
-            digest.update(path.name.encode())
+            digest.update(b"\0unreadable")
     return digest.hexdigest()
 
 
-def extractor_files() -> List[Path]:
-    """The files of EXTRACTOR_MODULES, in a fixed order."""
+def fingerprinted_files() -> List[Path]:
+    """The files whose bytes name the cache entries: every Python module of the package."""
     package = Path(__file__).parent
-    files: List[Path] = []
-    for name in EXTRACTOR_MODULES:
-        path = package / name
-        files.extend(sorted(path.glob("*.py")) if path.is_dir() else [path])
-    return files
+    return sorted(package.rglob("*.py"), key=lambda path: path.relative_to(package).as_posix())
 
 
 class FactsCache:

@@ -43,7 +43,7 @@ def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     absolute = os.path.abspath(path)
     folded = os.path.normcase(absolute)
     best: Optional[str] = None
-    for base in _source_roots(str(root), tuple(src)):
+    for base in _source_roots(os.path.abspath(root), tuple(src)):
         if folded.startswith(os.path.normcase(base)) and (best is None or len(absolute) - len(base) < len(best)):
             best = absolute[len(base):]
     parts = best.split(os.sep) if best is not None else [os.path.basename(absolute)]
@@ -56,9 +56,11 @@ def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     return ".".join(parts), is_package
 
 
+# Module-level memo: a pure function of its arguments once `root` is absolute (a relative
+# root would make the answer depend on the current directory); a few projects per process.
 @lru_cache(maxsize=64)
 def _source_roots(root: str, src: Tuple[str, ...]) -> List[str]:
-    """Absolute source roots, each ending with a separator."""
+    """Absolute source roots, each ending with a separator (`root` is absolute)."""
     return [os.path.join(os.path.abspath(os.path.join(root, entry)), "") for entry in src]
 
 
@@ -109,7 +111,9 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
     parsed lose what only parsing tells (syntax errors, constructs of newer Pythons), so
     that the findings are the same either way."""
     root, src = str(config.root), list(config.src)
-    cache_root = str(config.cache_dir) if use_cache and config.cache_dir is not None else None
+    # One cache object per run: what it learns about its directory (made, ours, unusable)
+    # must not outlive the run, which a process (an editor's flake8) may follow with others.
+    cache = new_cache(config) if use_cache else None
     names_of = [module_name(path, config.root, src) for path in paths]
     modules: Dict[str, List[int]] = {}
     for index, (name, _) in enumerate(names_of):
@@ -119,8 +123,7 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
     summaries: Dict[int, Optional[Skipped]] = {}
     todo, need_full = [i for i in range(len(paths)) if i not in results], not prefilter
     while True:
-        extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache_root,
-                                  jobs)
+        extracted = _extract_many([str(paths[i]) for i in todo], root, src, need_full, cache, jobs)
         for index, item in zip(todo, extracted):
             results[index] = item
             if item.full:
@@ -179,20 +182,20 @@ def _unparsed(facts: FileFacts) -> FileFacts:
 
 
 def _extract_many(paths: List[str], root: str, src: List[str], need_full: bool,
-                  cache_root: Optional[str], jobs: int) -> List[Extracted]:
+                  cache: Optional[FactsCache], jobs: int) -> List[Extracted]:
     results: List[Optional[Extracted]] = [None] * len(paths)
-    if cache_root is not None:
+    if cache is not None:
         for index, path in enumerate(paths):
-            results[index] = _cached_by_stat(path, root, src, need_full, cache_root)
+            results[index] = _cached_by_stat(path, root, src, need_full, cache)
     missing = [i for i, result in enumerate(results) if result is None]
     args = [paths[i] for i in missing]
     count = len(args)
     if jobs <= 1 or count < POOL_THRESHOLD:
-        fresh = [extract_file(p, root, src, need_full, cache_root) for p in args]
+        fresh = [extract_file(p, root, src, need_full, cache) for p in args]
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
             fresh = list(pool.map(extract_file, args, [root] * count, [src] * count,
-                                  [need_full] * count, [cache_root] * count,
+                                  [need_full] * count, [cache] * count,
                                   chunksize=max(1, count // (jobs * 8))))
     for index, result in zip(missing, fresh):
         results[index] = result
@@ -206,26 +209,25 @@ def _file_context(path: Path, root: str, src: Sequence[str]) -> Tuple[str, str, 
 
 
 def _cached_by_stat(path_text: str, root: str, src: List[str], need_full: bool,
-                    cache_root: str) -> Optional[Extracted]:
+                    cache: FactsCache) -> Optional[Extracted]:
     path = Path(path_text)
     try:
         status = os.stat(path)
     except OSError:
         return None
     context = _file_context(path, root, src)[3]
-    hit = _cache(cache_root).lookup_stat(path, context, status, need_full)
+    hit = cache.lookup_stat(path, context, status, need_full)
     return Extracted(*hit) if hit is not None else None
 
 
 def extract_file(path_text: str, root: str, src: List[str], need_full: bool = True,
-                 cache_root: Optional[str] = None) -> Extracted:
+                 cache: Optional[FactsCache] = None) -> Extracted:
     """The facts of one file on disk.  Without `need_full`, a file in which the prefilter
     finds nothing Celery-related is not parsed at all (its facts are empty, ``full`` is
     False): whether it is valid Python is not celerylint's business (flake8's E999 and
     ruff say so)."""
     path = Path(path_text)
     relpath, module, is_package, context = _file_context(path, root, src)
-    cache = _cache(cache_root) if cache_root is not None else None
     try:
         status: Optional[os.stat_result] = os.stat(path)
         data = path.read_bytes()
@@ -254,15 +256,11 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
     return Extracted(facts, full, digest)
 
 
-_CACHES: Dict[str, FactsCache] = {}
-
-
-def _cache(directory: str) -> FactsCache:
-    """One cache object per cache directory and process: it remembers that its
-    directory exists (or cannot be written)."""
-    if directory not in _CACHES:
-        _CACHES[directory] = FactsCache(Path(directory))
-    return _CACHES[directory]
+def new_cache(config: Config) -> Optional[FactsCache]:
+    """The facts cache of one run in the configuration's cache directory (None: no
+    cache).  A run makes its own: the object remembers what it found its directory to
+    be (made, a symlink, unwritable), which only holds for the run."""
+    return FactsCache(Path(config.cache_dir)) if config.cache_dir is not None else None
 
 
 def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tuple[str, str]]]:

@@ -47,6 +47,12 @@ once per process and configuration, through the runner's prefilter and facts cac
 checking files, not an editor buffer: same digest), the file's findings come from that
 build, so a whole-project ``flake8`` costs one project build per process; otherwise the
 project is built again with the buffer in place of the file on disk.
+
+State of the process the plugin touches (it shares the process with flake8 and other
+plugins): memos of its own, each bounded and keyed so that it cannot answer for another
+state of the disk (see below); the garbage collector frozen at most once per process
+(:func:`_freeze_once` says when and why); nothing else (the recursion limit is raised
+only while a parse runs, celerylint.parse).
 """
 from __future__ import annotations
 
@@ -54,6 +60,8 @@ import dataclasses
 import gc
 import os
 import re
+import weakref
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
@@ -109,21 +117,20 @@ class CeleryLintPlugin:
     name = "celerylint"
     version = __version__
 
-    @classmethod
-    def parse_options(cls, *_: object) -> None:
-        """flake8 calls this once per run in every process (workers included)."""
-        _RUN[0] += 1
-
-    def __init__(self, tree: object, filename: str, lines: Sequence[str]):
+    def __init__(self, tree: object, filename: str, lines: Sequence[str],
+                 options: object = None):
         self.filename = filename
         self.lines = lines
+        # flake8's options: one object per run (and per worker process), handed to every
+        # check of that run; it tells the checks of one run from those of the next.
+        self.options = options
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         try:
             text = decode_lines(self.lines)
             if not mentions_celery(text):
                 return
-            findings, failures = check_text(self.filename, text)
+            findings, failures = check_text(self.filename, text, _memo_of_run(self.options))
         except Exception as exc:  # anything escaping here would abort flake8's whole run
             findings, failures = [], [_describe(exc)]
         for finding in findings:
@@ -135,10 +142,13 @@ class CeleryLintPlugin:
                 type(self)
 
 
-def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
+def check_text(filename: str, text: str, memo: Optional[RunMemo] = None
+               ) -> Tuple[List["Finding"], List[str]]:
     """(findings for ``filename`` with ``text`` as its content, one-line failures).
 
-    ``ConfigError`` (a broken ``[tool.celerylint]``) is raised, not returned.
+    ``memo``: what the current flake8 run has read (:func:`_memo_of_run`); without it,
+    configuration and files are read for this check.  ``ConfigError`` (a broken
+    ``[tool.celerylint]``) is raised, not returned.
     """
     load_engine()
     from celerylint.cache import text_digest
@@ -146,13 +156,13 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
 
     # Not resolved through symlinks: the project is the one the path lies in as named.
     checked = Path(os.path.abspath(filename))
-    config, paths, index = _files_of_run(checked)
+    config, paths, index = _files_of_run(checked, memo)
     checked_index = _index_of(checked, paths, index)
     # The path the runner would read the file by: module names and display paths follow it.
     source_path = paths[checked_index] if checked_index is not None else checked
     relpath = display_path(source_path)
 
-    disk = _project_from_disk(paths, config)
+    disk = _project_from_disk(paths, config, memo)
     digest = text_digest(text)
     if checked_index is not None and disk.extracted[checked_index].digest == digest:
         # flake8's text is what is on disk (flake8 checking files rather than an editor
@@ -170,30 +180,31 @@ def check_text(filename: str, text: str) -> Tuple[List["Finding"], List[str]]:
     return findings, _failures(view.failures, facts)
 
 
-def _files_of_run(checked: Path) -> Tuple["Config", List[Path], Dict[str, int]]:
+def _files_of_run(checked: Path, memo: Optional[RunMemo]
+                  ) -> Tuple["Config", List[Path], Dict[str, int]]:
     """(configuration, project files, index by absolute path) for the checked file.
 
-    Within one flake8 run (see ``_RUN``) the configuration is read once per directory
+    Within one flake8 run (``memo``) the configuration is read once per directory
     and the files once per project: a snapshot taken when the run first needs it, as
     ``celerylint check`` takes one.  Outside a run (the plugin driven directly) both
     are read for every check."""
     from celerylint.engine import project_files
 
-    config = _config_for(checked)
+    config = _config_for(checked, memo)
     # Within a run a root has one configuration (_config_for reads it once per root).
-    paths, index = _remembered(("files", str(config.root), os.getcwd()),
+    paths, index = _remembered(memo, ("files", str(config.root), os.getcwd()),
                                lambda: _indexed(project_files(config, [])[0]))
     return config, paths, index
 
 
-def _config_for(checked: Path) -> "Config":
+def _config_for(checked: Path, memo: Optional[RunMemo]) -> "Config":
     """The runner's configuration for the checked file: the project is found from the
     file, as ``celerylint check`` finds it (config.find_root), never from the current
     directory; read once per run and project."""
     from celerylint.config import find_root
 
-    project = _remembered(("root", str(checked.parent)), lambda: find_root(checked))
-    return _remembered(("config", str(project.directory), os.getcwd()),
+    project = _remembered(memo, ("root", str(checked.parent)), lambda: find_root(checked))
+    return _remembered(memo, ("config", str(project.directory), os.getcwd()),
                        lambda: _load_config(project))
 
 
@@ -212,16 +223,13 @@ def _indexed(paths: List[Path]) -> Tuple[List[Path], Dict[str, int]]:
     return paths, {os.path.abspath(path): i for i, path in enumerate(paths)}
 
 
-def _remembered(key: Tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, kept for the rest of the current flake8 run."""
-    if _RUN[0] and (_RUN[0],) + key in _RUN_MEMO:
-        return _RUN_MEMO[(_RUN[0],) + key]
-    value = compute()
-    if _RUN[0]:
-        if any(entry[0] != _RUN[0] for entry in _RUN_MEMO):
-            _RUN_MEMO.clear()
-        _RUN_MEMO[(_RUN[0],) + key] = value
-    return value
+def _remembered(memo: Optional[RunMemo], key: Tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in ``memo`` for the rest of the flake8 run it belongs to."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Optional[int]:
@@ -274,26 +282,64 @@ def load_engine() -> None:
     all_rules()
 
 
-# -- per-process memo ----------------------------------------------------------------
+# -- memos ---------------------------------------------------------------------------
 #
-# The project built from disk is kept per root, keyed by the configuration and the
-# ``os.stat`` stamp (size, mtime, ctime, inode, device) of every file, plus the working
-# directory and the project settings that shape facts: editors run flake8 in one
-# long-lived process, and any change on disk makes the next check build it again.  A
-# stamp is taken before the file is read, so a change during the read leaves a stamp
-# that no longer matches.  Building goes through the engine (prefilter, facts cache in
-# ``.celerylint_cache``, shared with ``celerylint check``); files the prefilter rejects
-# are not parsed, and CEL001 of other files is never shown here.
+# Two memos, both module-level because flake8 creates the plugin anew for every file:
+#
+# - The run memo: configuration (per directory), file list and project (per root) as
+#   the current flake8 run first read them, the snapshot ``celerylint check`` takes once
+#   per run.  A run is known by flake8's options object, which flake8 hands to every
+#   check of one run (one per worker process, too); the memo holds only a weak reference
+#   to it and is dropped when flake8 drops the options, so it never outlives its run and
+#   never serves another (a new run is a new options object; a plugin driven without
+#   options reads everything for every check).  No run counter: nothing counts calls of
+#   flake8's hooks.
+#
+# - The project memo (``_PROJECT``): the project built from disk, kept between runs for
+#   editors that run flake8 again and again in one process, per root and for at most
+#   MAX_PROJECTS roots (the most recently used).  It is keyed by the configuration and
+#   the ``os.stat`` stamp (size, mtime, ctime, inode, device) of every file, plus the
+#   working directory and the project settings that shape facts, so any change on disk
+#   makes the next check build it again.  A stamp is taken before the file is read, so
+#   a change during the read leaves a stamp that no longer matches.  Building goes
+#   through the engine (prefilter, facts cache in ``.celerylint_cache``, shared with
+#   ``celerylint check``); files the prefilter rejects are not parsed, and CEL001 of
+#   other files is never shown here.
 
 Stamp = Optional[Tuple]
+RunMemo = Dict[Tuple, Any]
+MAX_PROJECTS = 2  # built projects kept between runs: a project can hold 100+ MB of facts
 
-# flake8 runs counted through ``CeleryLintPlugin.parse_options``; within one run the
-# configuration, the file list and the project from disk are read once (0: no run seen,
-# read for every check).
-_RUN = [0]
-_RUN_MEMO: Dict[Tuple, Any] = {}
 
-_PROJECT: Dict[str, Tuple[Tuple, "Config", _ProjectFindings]] = {}  # one entry per root
+@dataclasses.dataclass
+class _CurrentRun:
+    options: Optional[weakref.ref[object]] = None  # the run's flake8 options
+    values: Optional[RunMemo] = None
+
+
+_CURRENT_RUN = _CurrentRun()
+_PROJECT: OrderedDict[str, Tuple[Tuple, Config, _ProjectFindings]] = OrderedDict()
+_FROZEN = [False]  # see _freeze_once
+
+
+def _memo_of_run(options: object) -> Optional[RunMemo]:
+    """The memo of the flake8 run whose options object is ``options`` (None: no run)."""
+    if options is None:
+        return None
+    current = _CURRENT_RUN.options() if _CURRENT_RUN.options is not None else None
+    if current is options and _CURRENT_RUN.values is not None:
+        return _CURRENT_RUN.values
+    try:
+        reference = weakref.ref(options, _run_ended)
+    except TypeError:  # an options object that cannot be referenced weakly: no memo
+        return None
+    _CURRENT_RUN.options, _CURRENT_RUN.values = reference, {}
+    return _CURRENT_RUN.values
+
+
+def _run_ended(reference: weakref.ref[object]) -> None:
+    if _CURRENT_RUN.options is reference:
+        _CURRENT_RUN.options = _CURRENT_RUN.values = None
 
 
 def _stamp(path: Path, context: Tuple) -> Stamp:
@@ -306,14 +352,25 @@ def _stamp(path: Path, context: Tuple) -> Stamp:
             status.st_dev) + context
 
 
-def _project_from_disk(paths: List[Path], config: "Config") -> _ProjectFindings:
+def _project_from_disk(paths: List[Path], config: "Config", memo: Optional[RunMemo]
+                       ) -> _ProjectFindings:
     """The project built from disk: within a flake8 run, once; across runs (an editor's
     long-lived process), again whenever a file's stat stamp changed."""
-    return _remembered(("project", str(config.root), os.getcwd()),
-                       lambda: _fresh_project(paths, config))
+    key = ("project", str(config.root), os.getcwd())
+    if memo is not None and key in memo:
+        view = memo[key]
+        _freeze_once()
+    else:
+        view, built = _fresh_project(paths, config)
+        if not built:
+            _freeze_once()
+        if memo is not None:
+            memo[key] = view
+    return view
 
 
-def _fresh_project(paths: List[Path], config: "Config") -> _ProjectFindings:
+def _fresh_project(paths: List[Path], config: "Config") -> Tuple[_ProjectFindings, bool]:
+    """(the project from disk, whether it was built now rather than kept from before)."""
     from celerylint.engine import collect
 
     context = (os.getcwd(), str(config.root), tuple(config.src))
@@ -322,15 +379,37 @@ def _fresh_project(paths: List[Path], config: "Config") -> _ProjectFindings:
     root = str(config.root)
     cached = _PROJECT.get(root)
     if cached is not None and None not in stamps and cached[0] == key and cached[1] == config:
-        return cached[2]
+        _PROJECT.move_to_end(root)
+        return cached[2], False
+    _PROJECT.pop(root, None)  # the old build goes before the new one is made
     view = _build(collect(paths, config, jobs=1, use_cache=True), config)
     _PROJECT[root] = (key, config, view)
-    # The view holds a few hundred thousand objects that live as long as the process; left
-    # to the cyclic garbage collector, every full collection triggered by flake8's own
-    # allocations walks them again (measured: +20-30% on a whole-project flake8 run).
-    # They form no cycles and are freed by reference counting when a rebuild replaces them.
+    while len(_PROJECT) > MAX_PROJECTS:
+        _PROJECT.popitem(last=False)
+    return view, True
+
+
+def _freeze_once() -> None:
+    """Move every object the garbage collector tracks into its permanent generation,
+    once per process at most: called when a check is served from a project built
+    before, so only a process checking several files pays for it.
+
+    ``gc.freeze`` is process-wide (flake8's and other plugins' objects are frozen too),
+    so no narrower form exists.  It stays because a built project is some 200,000
+    objects (facts of a 3,200-file tree with 220 Celery files) that the process keeps,
+    and every full collection set off by flake8's own allocations walks them again:
+    flake8 -j 2 over that tree with a warm cache used about 15% more CPU without it
+    (74 s against 63-65 s, measured on 2026-11-29).  A process checking one file (editors
+    often run flake8 per file) gains nothing and is left as it was.  A full collection
+    first, so that garbage is freed rather than frozen; nothing when the host turned
+    the collector off; never undone (``gc.unfreeze`` would release what the host froze
+    too).  Frozen objects are still freed by reference counting when a rebuild
+    replaces the project: its objects form no cycles."""
+    if _FROZEN[0] or not gc.isenabled():
+        return
+    _FROZEN[0] = True
+    gc.collect()
     gc.freeze()
-    return view
 
 
 def _project_with_text(paths: List[Path], index: Optional[int], source: Source, digest: str,
@@ -354,11 +433,11 @@ def _project_with_text(paths: List[Path], index: Optional[int], source: Source, 
 def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> "FileFacts":
     """The buffer's facts from the project's ``.celerylint_cache`` when an entry was made
     from the same text, else parsed and stored there."""
-    from celerylint.engine import _cache, _file_context, facts_for_source
+    from celerylint.engine import _file_context, facts_for_source, new_cache
 
-    if config.cache_dir is None:  # no project found, no cache named
+    cache = new_cache(config)
+    if cache is None:  # no project found, no cache named
         return facts_for_source(source, config.root, config.src)
-    cache = _cache(str(config.cache_dir))
     context = _file_context(source.path, str(config.root), config.src)[3]
     hit = cache.lookup_text(source.path, context, digest, need_full=True)
     if hit is not None:
@@ -371,8 +450,9 @@ def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> 
 
 
 def clear_memo() -> None:
+    """Forget every project built and the current run's memo (tests start afresh)."""
     _PROJECT.clear()
-    _RUN_MEMO.clear()
+    _CURRENT_RUN.options = _CURRENT_RUN.values = None
 
 
 # -- messages -------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
@@ -25,6 +27,7 @@ def test_synthetic_tree_is_deterministic_and_about_ten_percent_celery(tmp_path):
     assert 15 <= len(celery) <= 25
 
 
+@pytest.mark.slow
 def test_quick_run_writes_a_report(tmp_path):
     output = tmp_path / "results.md"
     run = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--work", str(tmp_path / "work"),

@@ -82,6 +82,7 @@ def test_recently_modified_files_are_checked_by_content(tmp_path):
     assert cache.lookup_stat(path, "other ctx", path.stat(), True) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [
     lambda data: b"\x00\xff garbage",
     lambda data: data[: len(data) // 2],
@@ -101,12 +102,14 @@ def test_damaged_entries_are_ignored_and_rewritten(tree, damage):
     assert run(tree).stdout == expected.stdout
 
 
+@pytest.mark.slow
 def test_no_cache_writes_nothing(tree):
     result = run(tree, "--no-cache")
     assert result.returncode == 1
     assert not (tree / CACHE).exists()
 
 
+@pytest.mark.slow
 def test_concurrent_runs_leave_a_readable_cache(tree):
     age(tree)
     expected = run(tree, "--no-cache").stdout
@@ -122,6 +125,7 @@ def test_concurrent_runs_leave_a_readable_cache(tree):
     assert run(tree).stdout == expected
 
 
+@pytest.mark.slow
 def test_read_only_project_runs_without_cache(tree):
     if os.geteuid() == 0:
         pytest.skip("root writes to read-only directories")
@@ -140,6 +144,7 @@ def test_read_only_project_runs_without_cache(tree):
     assert not (tree / CACHE).exists()
 
 
+@pytest.mark.slow
 def test_unwritable_cache_directory_is_not_an_error(tree):
     (tree / CACHE).write_text("not a directory", encoding="utf-8")
     expected = run(tree, "--no-cache")
@@ -162,6 +167,7 @@ def imports_libcst(root: Path, *args: str) -> bool:
     return flags == ["LIBCST_IMPORTED=True"]
 
 
+@pytest.mark.slow
 def test_libcst_is_imported_only_when_a_file_must_be_parsed(tree, tmp_path):
     age(tree)
     assert imports_libcst(tree)  # cold: the Celery files are parsed
@@ -214,6 +220,7 @@ def test_a_refused_directory_is_never_written(tmp_path):
     assert list((tmp_path / "target").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_remove_cache_removes_only_what_celerylint_writes(tree):
     from celerylint.cache import remove_cache
 
@@ -237,7 +244,7 @@ def test_the_cache_key_covers_every_module_that_shapes_facts():
     from celerylint import cache
 
     package = Path(cache.__file__).parent
-    fingerprinted = {path.relative_to(package).as_posix() for path in cache.extractor_files()}
+    fingerprinted = {path.relative_to(package).as_posix() for path in cache.fingerprinted_files()}
     extract = {f"extract/{p.name}" for p in (package / "extract").glob("*.py")}
     assert len(extract) > 5 and extract <= fingerprinted
     assert {"features.py", "modules.py", "syntax.py", "values.py", "facts.py"} <= fingerprinted

@@ -289,10 +289,12 @@ def cli_tree(tmp_path_factory) -> WarmTree:
     return WarmTree(tmp_path_factory.mktemp("cli"), "cli_project", check)
 
 
+@pytest.mark.slow
 def test_hostile_entries_through_the_cli(cli_tree):
     assert_every_kind_changes_nothing(cli_tree)
 
 
+@pytest.mark.slow
 def test_hostile_entries_through_flake8(tmp_path_factory):
     assert_every_kind_changes_nothing(WarmTree(tmp_path_factory.mktemp("flake8"),
                                                "flake8_project", flake8))
@@ -333,6 +335,7 @@ def refused_as_a_symlink(tree: Path, expected: Tuple[int, str, str]) -> Tuple[in
     return expected[0], expected[1], warning + expected[2]
 
 
+@pytest.mark.slow
 def test_cache_directory_as_a_symlink_is_not_followed(tree, tmp_path, cli_expected):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -343,6 +346,7 @@ def test_cache_directory_as_a_symlink_is_not_followed(tree, tmp_path, cli_expect
     assert list(elsewhere.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cache_directory_as_a_dangling_symlink_is_not_followed(tree, tmp_path, cli_expected):
     (tree / CACHE).symlink_to(tmp_path / "not-yet")
 
@@ -350,12 +354,14 @@ def test_cache_directory_as_a_dangling_symlink_is_not_followed(tree, tmp_path, c
     assert not (tmp_path / "not-yet").exists()
 
 
+@pytest.mark.slow
 def test_cache_directory_as_a_fifo(tree, cli_expected):
     os.mkfifo(tree / CACHE)
     assert check(tree) == cli_expected
     assert stat.S_ISFIFO(os.lstat(tree / CACHE).st_mode)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["symlink outside", "dangling symlink outside",
                                   "symlink to /dev/zero", "FIFO", "directory"])
 def test_marker_files_never_lead_outside(tree, tmp_path, cli_expected, kind):
@@ -391,6 +397,7 @@ def test_marker_files_never_lead_outside(tree, tmp_path, cli_expected, kind):
     assert not entries(tree)  # nothing written there
 
 
+@pytest.mark.slow
 def test_an_entry_symlinked_outside_is_replaced_not_written_through(tree, tmp_path, cli_expected):
     check(tree)
     outside = tmp_path / "outside.json"

@@ -18,6 +18,9 @@ import pytest
 
 from conftest import REPO
 
+# Every fixture tree under every target version, in two environments.
+pytestmark = pytest.mark.slow
+
 OTHER = os.environ.get("CELERYLINT_BESIDE_PYTHON")
 DRIVER = Path(__file__).parent / "lint_every_version.py"
 

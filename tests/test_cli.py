@@ -81,6 +81,7 @@ def make_project(root: Path, files: dict, config: Optional[str] = "") -> Path:
 # ------------------------------------------------------------------ exit codes
 
 
+@pytest.mark.slow
 def test_clean_project_exits_0_and_prints_nothing(tmp_path):
     make_project(tmp_path, {"app.py": "from celery import Celery\n\napp = Celery('app')\n"})
 
@@ -97,6 +98,7 @@ def test_findings_exit_1_in_text_format(cli_project):
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_console_script_and_module_give_the_same_output(cli_project):
     by_module = run("check", cwd=cli_project)
     by_script = run("check", cwd=cli_project, script=True)
@@ -104,10 +106,12 @@ def test_console_script_and_module_give_the_same_output(cli_project):
     assert (by_script.returncode, by_script.stdout) == (by_module.returncode, by_module.stdout)
 
 
+@pytest.mark.slow
 def test_no_paths_means_the_current_directory(cli_project):
     assert run("check", cwd=cli_project).stdout == run("check", ".", cwd=cli_project).stdout
 
 
+@pytest.mark.slow
 def test_exit_zero_keeps_the_findings(cli_project):
     result = run("check", "--exit-zero", cwd=cli_project)
 
@@ -185,6 +189,7 @@ def test_json_format(cli_project):
     assert first["message"] == "syntax error for Python 3.14: '(' was never closed"
 
 
+@pytest.mark.slow
 def test_json_is_sorted_by_path_line_column_code(tmp_path):
     make_project(tmp_path, {
         "b.py": "x = 1\ny = (\nadd.delay(1)\n",
@@ -208,6 +213,7 @@ def test_json_with_no_findings_is_an_empty_array(tmp_path):
     assert (result.returncode, json.loads(result.stdout)) == (0, [])
 
 
+@pytest.mark.slow
 def test_github_format(cli_project):
     result = run("check", "--format", "github", cwd=cli_project)
 
@@ -220,6 +226,7 @@ def test_github_format(cli_project):
     ]
 
 
+@pytest.mark.slow
 def test_sarif_format(cli_project):
     result = run("check", "--format", "sarif", cwd=cli_project)
 
@@ -262,6 +269,7 @@ def test_rule_and_rules_commands(tmp_path):
 # ------------------------------------------------------------------ selection
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, reported", [
     ([], True),
     (["--select", "CEL1"], False),
@@ -312,6 +320,7 @@ def without_broken_proj(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_per_file_ignores_from_pyproject(cli_project):
     without_broken_proj(cli_project)
     everywhere = run("check", "legacy", cwd=cli_project)
@@ -321,6 +330,7 @@ def test_per_file_ignores_from_pyproject(cli_project):
     assert (explicit.returncode, explicit.stdout, explicit.stderr) == (0, "", "")
 
 
+@pytest.mark.slow
 def test_per_file_ignores_apply_from_a_subdirectory(cli_project):
     without_broken_proj(cli_project)
     result = run("check", cwd=cli_project / "legacy")
@@ -328,6 +338,7 @@ def test_per_file_ignores_apply_from_a_subdirectory(cli_project):
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
+@pytest.mark.slow
 def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
     """A file celerylint needs but cannot parse, outside the paths asked for (the
     pre-commit case), may hide findings in them: say so, exit 2.  Files whose CEL001 the
@@ -340,6 +351,7 @@ def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
         "findings that depend on it may be missing" for name in ("proj/broken.py", "proj/noqa_other.py")]
 
 
+@pytest.mark.slow
 def test_extend_exclude_and_default_exclude(cli_project):
     (cli_project / "generated" / "gen.py").write_text(BROKEN, encoding="utf-8")
     reported = run("check", cwd=cli_project).stdout
@@ -357,6 +369,7 @@ def test_extend_exclude_and_default_exclude(cli_project):
     assert lines(forced.stdout) == [REPORTED[0]]
 
 
+@pytest.mark.slow
 def test_exclude_replaces_the_defaults(cli_project):
     pyproject = cli_project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(
@@ -367,6 +380,7 @@ def test_exclude_replaces_the_defaults(cli_project):
     assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}"] + REPORTED
 
 
+@pytest.mark.slow
 def test_config_option_points_at_another_pyproject(cli_project, tmp_path):
     other = tmp_path / "strict.toml"
     other.write_text('[tool.celerylint]\nignore = ["CEL001"]\n', encoding="utf-8")
@@ -379,6 +393,7 @@ def test_config_option_points_at_another_pyproject(cli_project, tmp_path):
 # ------------------------------------------------------------------ paths
 
 
+@pytest.mark.slow
 def test_paths_are_relative_to_a_subdirectory_cwd(cli_project):
     result = run("check", "--format", "json", cwd=cli_project / "proj")
 
@@ -386,6 +401,7 @@ def test_paths_are_relative_to_a_subdirectory_cwd(cli_project):
     assert paths == ["broken.py", "noqa_other.py"]
 
 
+@pytest.mark.slow
 def test_paths_outside_the_cwd(cli_project):
     (cli_project / "proj" / "noqa_other.py").unlink()
     result = run("check", "../proj/broken.py", cwd=cli_project / "legacy")
@@ -396,6 +412,7 @@ def test_paths_outside_the_cwd(cli_project):
     assert absolute.stdout == result.stdout  # relative to the current directory, however given
 
 
+@pytest.mark.slow
 def test_a_file_given_twice_is_reported_once(cli_project):
     result = run("check", "proj/broken.py", "./proj/broken.py", "proj", cwd=cli_project)
 
@@ -405,6 +422,7 @@ def test_a_file_given_twice_is_reported_once(cli_project):
 # ------------------------------------------------------------------ determinism
 
 
+@pytest.mark.slow
 def test_output_is_byte_identical_across_runs_and_job_counts(tmp_path):
     files = {}
     for package in range(4):
@@ -429,6 +447,7 @@ def test_output_is_byte_identical_across_runs_and_job_counts(tmp_path):
 # ------------------------------------------------------------------ CEL104
 
 
+@pytest.mark.slow
 @needs_cel104
 def test_beat_rule_through_the_cli(tmp_path):
     make_project(tmp_path, {"proj/__init__.py": "", "proj/celeryapp.py": BEAT_EVERY_SECOND})
@@ -442,6 +461,7 @@ def test_beat_rule_through_the_cli(tmp_path):
     assert finding["name"] == "beat-interval-too-short"
 
 
+@pytest.mark.slow
 @needs_cel104
 @pytest.mark.parametrize("config, comment, reported", [
     ("", "", True),
@@ -469,6 +489,7 @@ def test_rule_option_of_the_wrong_type_is_an_error(tmp_path):
     assert_one_line_error(run("check", cwd=tmp_path), "min-beat-interval")
 
 
+@pytest.mark.slow
 @needs_cel104
 def test_beat_rule_reads_settings_from_another_file_than_the_one_checked(tmp_path):
     """What pre-commit does: only the changed file is passed, the project view is whole."""
@@ -495,6 +516,7 @@ def test_beat_rule_reads_settings_from_another_file_than_the_one_checked(tmp_pat
     assert (on_other.returncode, on_other.stdout) == (0, "")
 
 
+@pytest.mark.slow
 def test_python_m_never_imports_the_checked_project(tmp_path):
     """`python -m` puts the cwd on sys.path; a top-level celery.py there must not run."""
     make_project(tmp_path, {"celery.py": "open('IMPORTED', 'w').close()\nraise SystemExit(99)\n",
@@ -520,6 +542,7 @@ def relative_findings(result: subprocess.CompletedProcess, prefix: str) -> List[
     return found
 
 
+@pytest.mark.slow
 def test_same_findings_from_any_working_directory(tmp_path):
     """Root, configuration and module names come from the files, not the cwd."""
     project = tmp_path / "work" / "demo"
@@ -575,6 +598,7 @@ def test_paths_of_several_projects_each_with_its_own_configuration(tmp_path):
                                                         "two/proj/celeryapp.py"]
 
 
+@pytest.mark.slow
 def test_a_nested_project_is_checked_with_its_own_configuration(tmp_path):
     make_project(tmp_path, {"a.py": BROKEN, "services/billing/b.py": BROKEN,
                             "services/c.py": BROKEN}, 'select = ["CEL001"]\n')
@@ -587,6 +611,7 @@ def test_a_nested_project_is_checked_with_its_own_configuration(tmp_path):
     assert lines(shown.stdout) == ["a.py", "services/billing/b.py", "services/c.py"]
 
 
+@pytest.mark.slow
 def test_without_a_project_the_given_paths_are_the_project(tmp_path):
     loose = tmp_path / "loose"
     write_tree(loose, {"celeryapp.py": BEAT_EVERY_SECOND.replace("1.0", "2.0"),
@@ -609,6 +634,7 @@ def test_without_a_project_the_given_paths_are_the_project(tmp_path):
     assert (tmp_path / "cache" / "CACHEDIR.TAG").is_file()
 
 
+@pytest.mark.slow
 def test_git_work_tree_without_pyproject_is_a_project(tmp_path):
     repo = tmp_path / "repo"
     write_tree(repo, {"proj/__init__.py": "", "proj/celeryapp.py": '''
@@ -626,6 +652,7 @@ def test_git_work_tree_without_pyproject_is_a_project(tmp_path):
     assert (repo / ".celerylint_cache" / "CACHEDIR.TAG").is_file()
 
 
+@pytest.mark.slow
 def test_gitignore_is_respected_by_default(tmp_path):
     repo = tmp_path / "repo"
     make_project(repo, {"a.py": BROKEN, "out/gen.py": BROKEN, "tmp_x.py": BROKEN,
@@ -645,6 +672,7 @@ def test_gitignore_is_respected_by_default(tmp_path):
     assert len(lines(run("check", "--show-files", cwd=repo).stdout)) == 3
 
 
+@pytest.mark.slow
 def test_show_files_lists_what_would_be_checked(cli_project):
     result = run("check", "--show-files", cwd=cli_project)
 
@@ -672,6 +700,7 @@ def test_clean_removes_the_cache_of_the_project(cli_project):
     assert run("clean", cwd=cli_project).returncode == 0  # nothing to remove
 
 
+@pytest.mark.slow
 def test_clean_never_removes_a_directory_it_did_not_make(cli_project, tmp_path):
     mine = tmp_path / "mine"
     write_tree(mine, {"notes.txt": "keep me\n"})
@@ -686,6 +715,7 @@ def test_clean_never_removes_a_directory_it_did_not_make(cli_project, tmp_path):
     assert (mine / "notes.txt").is_file()
 
 
+@pytest.mark.slow
 def test_cache_dir_option_and_environment(cli_project, tmp_path):
     import os
 
@@ -704,6 +734,7 @@ def test_cache_dir_option_and_environment(cli_project, tmp_path):
     assert not by_env.exists() and by_option.exists()
 
 
+@pytest.mark.slow
 def test_the_cache_is_never_written_through_a_symlink(cli_project, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -716,6 +747,7 @@ def test_the_cache_is_never_written_through_a_symlink(cli_project, tmp_path):
     assert list(outside.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_symlinked_directory_is_checked_within_the_project_seen(tmp_path):
     """The project is the one the path lies in as named, not the symlink's target's."""
     project = make_project(tmp_path / "proj", {"app.py": "x = 1\n"})
@@ -765,6 +797,7 @@ def test_bad_configuration_values_are_one_line_errors(tmp_path, config, needle):
     assert len(result.stderr) < 400
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
 def test_statistics_never_corrupt_a_machine_readable_format(cli_project, fmt):
     plain = run("check", "--format", fmt, cwd=cli_project)
@@ -776,6 +809,7 @@ def test_statistics_never_corrupt_a_machine_readable_format(cli_project, fmt):
     assert result.stderr == "celerylint: statistics: 2     CEL001 syntax-error\n"
 
 
+@pytest.mark.slow
 def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
     import os
 
@@ -795,6 +829,7 @@ def run_raw(cwd: Path, shell_command: str) -> subprocess.CompletedProcess:
                           env=dict(__import__("os").environ, PYEXE=sys.executable))
 
 
+@pytest.mark.slow
 def test_stdout_to_a_full_disk(cli_project):
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
@@ -802,6 +837,7 @@ def test_stdout_to_a_full_disk(cli_project):
     assert_one_line_error(result, "cannot write the output", "No space left")
 
 
+@pytest.mark.slow
 def test_stdout_closed(cli_project):
     result = run_raw(cli_project, '"$PYEXE" -m celerylint check >&-')
     assert_one_line_error(result, "standard output is closed")
@@ -810,6 +846,7 @@ def test_stdout_closed(cli_project):
     assert (quiet.returncode, quiet.stderr) == (0, "")  # nothing to write: no error
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
     make_project(tmp_path, {f"m{number}.py": BROKEN for number in range(3000)})
     result = run_raw(tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1')

@@ -45,6 +45,9 @@ PROBE_PYTHON = os.environ.get("CELERYLINT_PROBE_PYTHON") or sys.executable
 sys.path.insert(0, str(REPO / "scripts"))
 import celery_tables  # noqa: E402  (the generator: scripts/celery_tables.py)
 
+# Compared with real Celery releases (.ci/run runs this file against several of them).
+pytestmark = pytest.mark.slow
+
 
 def fixture_names():
     return sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())

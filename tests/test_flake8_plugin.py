@@ -78,11 +78,13 @@ def test_file_mode_reports_code_at_line_and_character_column(proj):
     assert "beat entry \"rafraîchir\" runs every 1 second" in done.stdout
 
 
+@pytest.mark.slow
 def test_noqa_is_flake8s(proj):
     done = flake8(proj, "--select", "CEL104", "--disable-noqa", "proj/celery.py")
     assert {row[1] for row in rows(done.stdout)} == {8, 10}
 
 
+@pytest.mark.slow
 def test_flake8_selection_applies(proj):
     done = flake8(proj, "--select", "CEL", "--extend-ignore", "CEL104", "proj/celery.py")
     assert rows(done.stdout, "CEL104") == set()
@@ -110,6 +112,7 @@ def test_stdin_lints_the_unsaved_text_not_the_file(proj):
     assert (proj / "proj/tasks.py").read_text(encoding="utf-8") == on_disk
 
 
+@pytest.mark.slow
 def test_stdin_buffer_of_a_new_file(proj):
     text = ("from celery import Celery\n\napp = Celery('extra')\n"
             "app.conf.beat_schedule = {'x': {'task': 't', 'schedule': 1.0}}\n")
@@ -118,6 +121,7 @@ def test_stdin_buffer_of_a_new_file(proj):
     assert rows(done.stdout) == {("proj/unsaved.py", 4, 58, "CEL104")}
 
 
+@pytest.mark.slow
 def test_same_findings_as_the_runner(proj):
     flake8_rows = rows(flake8(proj, "--select", "CEL", ".").stdout)
     assert flake8_rows == runner_rows(proj)
@@ -128,6 +132,7 @@ def test_same_findings_as_the_runner(proj):
         assert one == {row for row in flake8_rows if row[0] == path}
 
 
+@pytest.mark.slow
 def test_paths_from_another_directory(proj):
     absolute = proj / "proj" / "tasks.py"
     done = flake8(proj.parent, "--select", "CEL", str(absolute))
@@ -138,6 +143,7 @@ def test_paths_from_another_directory(proj):
     assert rows(done.stdout) == {("tasks.py", 5, 5, "CEL102")}, done.stdout
 
 
+@pytest.mark.slow
 def test_project_without_pyproject_is_rooted_at_its_work_tree(proj, tmp_path):
     (proj / "pyproject.toml").unlink()
     subprocess.run(["git", "init", "-q", str(proj)], check=True)
@@ -152,6 +158,7 @@ def test_project_without_pyproject_is_rooted_at_its_work_tree(proj, tmp_path):
     assert rows(done.stdout) == {(str(absolute), 5, 5, "CEL102")}
 
 
+@pytest.mark.slow
 def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
     """flake8 run from an unrelated project with its own [tool.celerylint] uses the
     checked file's project, as `celerylint check` does."""
@@ -169,6 +176,7 @@ def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
         in_project
 
 
+@pytest.mark.slow
 def test_the_cache_stays_in_the_project_seen_through_a_symlink(proj, tmp_path):
     """A directory symlinked into the project: its files belong to the project the user
     sees, and the cache is written there, never into the symlink's target."""
@@ -183,6 +191,7 @@ def test_the_cache_stays_in_the_project_seen_through_a_symlink(proj, tmp_path):
     assert (proj / ".celerylint_cache" / "CACHEDIR.TAG").is_file()
 
 
+@pytest.mark.slow
 def test_a_file_outside_any_project_is_checked_on_its_own_without_a_cache(tmp_path):
     from celerylint.config import find_root
 
@@ -259,6 +268,7 @@ def test_unparsable_file_is_flake8s_e999_and_no_plugin_runs(proj):
     assert [(row[1], row[3]) for row in rows(done.stdout)] == [(2, "E999")]
 
 
+@pytest.mark.slow
 def test_parallel_jobs_give_the_same_output(proj):
     serial = flake8(proj, "--select", "CEL", "-j1", ".")
     parallel = flake8(proj, "--select", "CEL", "-j2", ".")
@@ -336,10 +346,142 @@ def test_whole_project_run_parses_only_what_the_runner_parses(proj, monkeypatch,
 def test_plugin_contains_internal_failures(monkeypatch):
     import celerylint.flake8_plugin as plugin
 
-    def explode(filename, text):
+    def explode(filename, text, memo=None):
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(plugin, "check_text", explode)
     results = list(CeleryLintPlugin(None, "tasks.py", ["from celery import shared_task\n"]).run())
     assert results == [(1, 0, "CEL000 celerylint could not check this file: "
                               "internal error: RuntimeError: boom second line", CeleryLintPlugin)]
+
+
+# -- process-wide state: what a flake8 process keeps, and what it leaves as it found it --
+
+GC_PROBE = '''
+import gc, json, sys
+from flake8.api import legacy
+from flake8.main.options import JobsArgument
+
+freezes = []
+real_freeze = gc.freeze
+gc.freeze = lambda: freezes.append(1) or real_freeze()
+
+
+def state():
+    return [gc.isenabled(), list(gc.get_threshold()), gc.get_freeze_count(),
+            sys.getrecursionlimit()]
+
+
+def run(*paths):
+    style = legacy.get_style_guide(select=["CEL"], jobs=JobsArgument("1"))
+    return style.check_files(list(paths)).total_errors
+
+
+report = {"before": state()}
+for step in sys.argv[1:]:
+    if step.startswith("edit:"):
+        with open(step[5:], "a", encoding="utf-8") as handle:
+            handle.write("# edited\\n")
+        continue
+    report[step] = [run(*step.split(",")), len(freezes), state()]
+print(json.dumps(report))
+'''
+
+
+def gc_probe(cwd: Path, *steps: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, *steps], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])  # after flake8's own report
+
+
+def test_checking_one_file_leaves_the_garbage_collector_as_it_found_it(proj):
+    """An editor running flake8 on one file: the project is built once and used once;
+    freezing the collector's view of the process would only cost (gc.freeze is global)."""
+    report = gc_probe(proj, "proj/tasks.py")
+    errors, freezes, after = report["proj/tasks.py"]
+    assert errors >= 1  # CEL102: the project was built and the rules ran
+    assert freezes == 0 and after == report["before"]
+
+
+def test_a_process_checking_many_files_freezes_once_whatever_it_rebuilds(proj):
+    """A whole-project run reuses one project for every file: the collector is frozen
+    once, when the second file is served from it (see flake8_plugin._freeze_once), and
+    never again in that process, not even after a rebuild."""
+    report = gc_probe(proj, ".", "edit:proj/settings.py", "proj/tasks.py,proj/views.py", ".")
+    before = report["before"]
+    first, again, last = report["."], report["proj/tasks.py,proj/views.py"], report["."]
+    assert first[0] >= 2 and first[1] == 1
+    assert again[1] == last[1] == 1
+    for _, _, after in (first, again, last):
+        # enabled, thresholds and recursion limit untouched; the freeze count moved
+        assert after[:2] + after[3:] == before[:2] + before[3:]
+
+
+def test_direct_use_after_a_flake8_run_reads_the_configuration_again(proj, monkeypatch, capsys):
+    """What one flake8 run has read belongs to that run (its options object), not to
+    the process: the plugin driven directly afterwards, as tests and tools do, does not
+    see the last run's configuration."""
+    from flake8.api import legacy
+    from flake8.main.options import JobsArgument
+
+    monkeypatch.chdir(proj)
+    clear_memo()
+    style = legacy.get_style_guide(select=["CEL104"], jobs=JobsArgument("1"))
+    assert style.check_files(["proj/celery.py"]).total_errors == 1  # line 8: 1 s < 5 s
+    (proj / "pyproject.toml").write_text("[tool.celerylint]\nmin-beat-interval = 0.5\n",
+                                         encoding="utf-8")
+    lines = (proj / "proj/celery.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    found = [r for r in CeleryLintPlugin(None, "proj/celery.py", lines).run()
+             if r[2].startswith("CEL104")]
+    assert found == []
+    capsys.readouterr()
+
+
+def test_a_runs_memo_goes_with_the_run(proj, monkeypatch, capsys):
+    """The configuration, file list and project a run read are released with the run's
+    options object; the plugin counts no runs (it has no parse_options)."""
+    import gc
+    import weakref
+
+    from flake8.api import legacy
+    from flake8.main.options import JobsArgument
+
+    monkeypatch.chdir(proj)
+    clear_memo()
+    assert not hasattr(CeleryLintPlugin, "parse_options")
+    style = legacy.get_style_guide(select=["CEL"], jobs=JobsArgument("1"))
+    style.check_files(["proj/tasks.py"])
+    memo = flake8_plugin._CURRENT_RUN.values
+    assert memo  # the run remembered its configuration and files
+    watch = weakref.ref(style.options)
+    del style
+    gc.collect()
+    assert watch() is None
+    assert flake8_plugin._CURRENT_RUN.values is None
+    capsys.readouterr()
+
+
+def test_projects_kept_between_runs_are_bounded(tmp_path, monkeypatch):
+    """A long-lived process checking files of many projects keeps at most
+    MAX_PROJECTS of them built (the most recently used), and the findings do not change."""
+    roots = []
+    for number in range(flake8_plugin.MAX_PROJECTS + 2):
+        root = tmp_path / f"project{number}"
+        shutil.copytree(FIXTURE, root)
+        roots.append(root)
+    clear_memo()
+
+    def cel102(root: Path) -> list:
+        path = root / "proj" / "tasks.py"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        return [r[:3] for r in CeleryLintPlugin(None, str(path), lines).run()
+                if r[2].startswith("CEL102")]
+
+    first = cel102(roots[0])
+    assert first
+    for root in roots[1:]:
+        assert cel102(root) == first
+        assert len(flake8_plugin._PROJECT) <= flake8_plugin.MAX_PROJECTS
+    assert str(roots[-1]) in flake8_plugin._PROJECT and str(roots[0]) not in flake8_plugin._PROJECT
+    assert cel102(roots[0]) == first

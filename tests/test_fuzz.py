@@ -41,8 +41,11 @@ RUN_SECONDS = 60  # one CLI run on a fixture tree
 CELERY_TAIL = ("\nfrom celery import Celery, shared_task\napp = Celery('fuzz')\n"
                "app.conf.beat_schedule = {'x': {'task': 't', 'schedule': 1.0}}\n"
                "@shared_task(name='t')\ndef t(x):\n    return x\nt.delay(1)\n")
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The recursion limit will not be reset")  # celerylint.parse raises it for its thread
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings(
+        "ignore:The recursion limit will not be reset"),  # celerylint.parse raises it for its thread
+]
 FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
 

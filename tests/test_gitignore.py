@@ -104,6 +104,7 @@ def random_tree(directory: Path, rng: random.Random, depth: int = 0) -> None:
         (directory / ".gitignore").write_bytes((newline.join(lines) + newline).encode("utf-8"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", range(3))
 def test_generated_trees_walk_like_git(tmp_path, batch):
     env = git_env(tmp_path)

@@ -44,6 +44,7 @@ def _flake8(tmp_path):
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_runner_and_flake8_suppress_the_same_findings(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.celerylint]\n")
     (tmp_path / "app.py").write_text(CONTINUED.replace("  # noqa: CEL104", ""))
@@ -63,6 +64,7 @@ BEAT_AND_PICKLE = (
 EVERYTHING = [(3, 58, "CEL104"), (4, 58, "CEL104"), (5, 10, "CEL108")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("comment,left", [
     ("# flake8: noqa\n", []),  # flake8's own: the whole file, in every entry point
     ("# FLAKE8: NOQA\n", []),

@@ -110,6 +110,7 @@ def test_text_format_one_line_per_finding(project, expected):
         assert not line.startswith("::")
 
 
+@pytest.mark.slow
 def test_github_format_one_command_per_finding(project, expected):
     done = check(project, "--format", "github")
     assert_no_forgery(done.stdout)
@@ -126,6 +127,7 @@ def test_github_format_one_command_per_finding(project, expected):
         "file=proj/evil%0A%3A%3Aerror file=x%3A%3Ay\\x1b[31m%0D\\u2028.py," in line for line in lines)
 
 
+@pytest.mark.slow
 def test_sarif_keeps_the_text_and_no_raw_control_characters(project, expected):
     done = check(project, "--format", "sarif")
     assert all(byte >= 0x20 or byte == 0x0A for byte in done.stdout)
@@ -133,6 +135,7 @@ def test_sarif_keeps_the_text_and_no_raw_control_characters(project, expected):
     assert sorted(r["message"]["text"] for r in results) == sorted(f["message"] for f in expected)
 
 
+@pytest.mark.slow
 def test_flake8_one_line_per_finding(tmp_path):
     """flake8 prints file names itself; the plugin's messages carry the hostile names."""
     write_project(tmp_path, file_names=False)

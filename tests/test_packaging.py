@@ -129,6 +129,51 @@ def test_installed_wheel_lists_rules_from_its_own_copy(wheel, tmp_path):
     assert codes == expected
 
 
+@pytest.mark.slow
+def test_wheel_ships_the_license(wheel):
+    """pyproject.toml says MIT; the wheel carries the text with its copyright line."""
+    with zipfile.ZipFile(wheel) as archive:
+        licenses = [name for name in archive.namelist()
+                    if ".dist-info/" in name and name.rsplit("/", 1)[1] == "LICENSE"]
+        assert licenses, archive.namelist()
+        text = archive.read(licenses[0]).decode("utf-8")
+    assert text == (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n") and "Copyright (c) 2026 the celerylint authors" in text
+
+
+def _requirement(name: str) -> str:
+    import re
+
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    found = re.findall(rf'^\s*"({re.escape(name)}[<>=!~ ].*?)",?\s*$', text, re.MULTILINE)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_libcst_range_is_the_tested_one():
+    """Extraction uses libcst internals: the range is bounded above, and .ci/run runs the
+    extraction tests against its oldest release (read from pyproject.toml) and its
+    newest (pip's eager upgrade within the range)."""
+    from packaging.requirements import Requirement
+
+    specifier = Requirement(_requirement("libcst")).specifier
+    operators = sorted(spec.operator for spec in specifier)
+    assert operators == ["<", ">="], str(specifier)
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert '"libcst==$libcst_oldest"' in ci and "--upgrade-strategy eager" in ci
+    lower = next(spec.version for spec in specifier if spec.operator == ">=")
+    extracted = subprocess.run(
+        ["sed", "-n", r's/^ *"libcst>=\([0-9.]*\),<[0-9.]*",$/\1/p', "pyproject.toml"],
+        cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    assert extracted == lower  # what .ci/run reads is the lower bound
+
+
+def test_the_repository_pre_commit_configuration_is_valid():
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
+                             ".pre-commit-config.yaml"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_vermin_finds_nothing_newer_than_python_3_9():
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from vermin.main import main; sys.exit(main())", "--target=3.9-", "--no-tips", "--violations",

@@ -60,6 +60,7 @@ def test_syntax_error(tmp_path):
         2, 5, "syntax error for Python 3.14: invalid syntax")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [
     b"x = 1\nif x\n    pass\n", bytes(range(256)) * 8, b"x = 1\ny = '\xff'\n",
     b"x = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n"])
@@ -68,6 +69,7 @@ def test_damage_in_a_file_without_celery_facts_is_not_reported(tmp_path, data):
     assert_clean(tmp_path, "x.py", data)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("celery_words", [b"", b"from celery import shared_task\n"])
 def test_python_warnings_as_errors_do_not_become_syntax_errors(tmp_path, monkeypatch, celery_words):
     # CI jobs often run with PYTHONWARNINGS=error; an invalid escape warns, it is not invalid
@@ -112,6 +114,7 @@ def test_twenty_thousand_lines(tmp_path):
     assert_clean(tmp_path, "x.py", text.encode("ascii"))
 
 
+@pytest.mark.slow
 def test_deeply_nested_parentheses(tmp_path):
     line, column, message = only_cel001(tmp_path, "x.py",
                                         b"x = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n" + TRIGGER)
@@ -119,6 +122,7 @@ def test_deeply_nested_parentheses(tmp_path):
         1, 205, "syntax error for Python 3.14: too many nested parentheses (more than 200 levels)")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chain", [
     b"x = " + b"+".join([b"1"] * 50_000) + b"\n",
     b"x = (" + b" +\n".join([b"a"] * 10_000) + b")\n",  # split over lines: once 128 s
@@ -129,27 +133,32 @@ def test_long_chains_are_refused_at_once(tmp_path, chain):
     assert (line, message) == (1, "expression too long to analyse (more than 1000 chained operations)")
 
 
+@pytest.mark.slow
 def test_moderately_nested_code_still_parses(tmp_path):
     assert_clean(tmp_path, "x.py", b"x = " + b"[" * 90 + b"1" + b"]" * 90 + b"\n"
                  + b"y = " + b"+".join([b"1"] * 500) + b"\n" + TRIGGER)
 
 
+@pytest.mark.slow
 def test_crlf_line_endings_and_a_form_feed(tmp_path):
     assert_clean(tmp_path, "ok.py", b"x = 1\r\n\x0c\r\ndef f():\r\n    return x\r\n" + TRIGGER)
     assert only_cel001(tmp_path, "x.py", b"x = 1\r\n\x0c\r\ny = 2\r\ndef f(:\r\n    pass\r\n" + TRIGGER)[:2] == (4, 6)
 
 
+@pytest.mark.slow
 def test_byte_order_mark(tmp_path):
     assert_clean(tmp_path, "ok.py", b"\xef\xbb\xbfx = 1\n" + TRIGGER)
     assert only_cel001(tmp_path, "x.py", b"\xef\xbb\xbfx = 1\ndef f(:\n" + TRIGGER)[:2] == (2, 6)
 
 
+@pytest.mark.slow
 def test_two_byte_order_marks(tmp_path):
     """The first is the encoding's mark; Python refuses the second as a character."""
     assert only_cel001(tmp_path, "x.py", b"\xef\xbb\xbf\xef\xbb\xbfx = 1\n" + TRIGGER) == (
         1, 1, "syntax error for Python 3.14: invalid non-printable character U+FEFF")
 
 
+@pytest.mark.slow
 def test_non_ascii_columns_count_characters(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -173,6 +182,7 @@ def test_unreadable_file(tmp_path):
     assert "secret.py" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_symlink_loop_directories(tmp_path):
     project(tmp_path, "bad.py", b"def f(:\n" + TRIGGER)
     loop = tmp_path / "loop"
@@ -211,6 +221,7 @@ def test_non_utf8_pyproject(tmp_path):
     assert "pyproject.toml" in result.stderr and "UTF-8" in result.stderr
 
 
+@pytest.mark.slow
 def test_many_hostile_files_in_one_run(tmp_path):
     """One bad file never hides the findings of the others, with several processes."""
     files = {

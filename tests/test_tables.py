@@ -182,6 +182,7 @@ def test_a_full_check_imports_neither_celery_nor_kombu():
     assert imported_modules(run, FIXTURES / "CEL106_31") == []
 
 
+@pytest.mark.slow
 def test_the_flake8_plugin_imports_neither_celery_nor_kombu(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(FIXTURES / "flake8_project", project)  # the plugin writes its cache there

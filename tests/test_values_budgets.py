@@ -91,6 +91,7 @@ HOSTILE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_constants_are_unknown_fast_and_small(name):
     source, unknown_key, known = HOSTILE[name]
@@ -103,6 +104,7 @@ def test_hostile_constants_are_unknown_fast_and_small(name):
         assert result["values"][key] == [True, value]
 
 
+@pytest.mark.slow
 def test_one_big_value_named_many_times_does_not_blow_up_the_facts():
     """Each reference shares the evaluated value in memory, but the facts (and the cache
     entry) hold a copy per setting: their total is bounded per file."""
@@ -116,6 +118,7 @@ def test_one_big_value_named_many_times_does_not_blow_up_the_facts():
     assert result["values"]["BROKER_URL"] == [True, "redis://h"]  # small values still fit
 
 
+@pytest.mark.slow
 def test_many_big_values_built_from_one_constant_are_bounded():
     source = "BIG = 'x' * 90000\n" + "".join(f"C{n} = [BIG + '{n}']\n" for n in range(3000))
     result = evaluate_bounded(source)
