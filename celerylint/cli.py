@@ -18,7 +18,7 @@ from typing import Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_ENV, Config, ConfigError, ProjectRoot, load_config
-from celerylint.report import escape_control
+from celerylint.report import escape_control, one_line
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMAT_NAMES = ["text", "json", "sarif", "github"]
@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line."""
 
     def error(self, message: str) -> NoReturn:
-        _error(f"{escape_control(_one_line(message))} (see `{self.prog} --help`)")
+        _error(f"{escape_control(one_line(message))} (see `{self.prog} --help`)")
         raise SystemExit(EXIT_ERROR)
 
 
@@ -167,9 +167,9 @@ def _write(text: str) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise OutputError(f"cannot write the output: {exc.strerror or _one_line(exc)}") from None
+        raise OutputError(f"cannot write the output: {exc.strerror or one_line(exc)}") from None
     except ValueError as exc:  # the stream was closed
-        raise OutputError(f"cannot write the output: {_one_line(exc)}") from None
+        raise OutputError(f"cannot write the output: {one_line(exc)}") from None
 
 
 def _flush_stdout() -> None:
@@ -179,7 +179,7 @@ def _flush_stdout() -> None:
     except BrokenPipeError:
         raise
     except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot write the output: {_one_line(exc)}") from None
+        raise OutputError(f"cannot write the output: {one_line(exc)}") from None
 
 
 def _discard_stdout() -> None:
@@ -200,10 +200,6 @@ def _error(message: str) -> None:
             sys.stderr.flush()
     except (OSError, ValueError):
         pass
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
 
 
 # -- rules --------------------------------------------------------------------------------
@@ -299,9 +295,9 @@ def _check(args: argparse.Namespace) -> int:
     for path, reason in result.unreadable:
         _error(f"{escape_control(path)}: {reason}")
     for path, message in result.internal_errors:
-        _error(f"internal error on {escape_control(path)}: {escape_control(_one_line(message))}")
+        _error(f"internal error on {escape_control(path)}: {escape_control(one_line(message))}")
     for path, reason in result.incomplete:
-        _error(f"{escape_control(path)}: cannot analyse ({escape_control(_one_line(reason))}); "
+        _error(f"{escape_control(path)}: cannot analyse ({escape_control(one_line(reason))}); "
                "findings that depend on it may be missing")
     if result.internal_errors or result.unreadable or result.incomplete:
         return EXIT_ERROR

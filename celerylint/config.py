@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from celerylint.report import one_line
 from celerylint.tables import NEWEST_KNOWN, SUPPORTED_VERSIONS
 
 if sys.version_info >= (3, 11):
@@ -378,10 +379,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
-
-
 # Tokens of TOML that matter for nesting: comments and strings (whose brackets do not
 # count), and brackets.
 _TOML_NESTING_TOKEN = re.compile(
@@ -422,11 +419,11 @@ def _read_toml(path: Path) -> Dict[str, Any]:
             f"{_display(path)}: not valid UTF-8 (byte {exc.object[exc.start]:#04x} on line {line})"
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{_display(path)}: invalid TOML: {_one_line(exc)}") from None
+        raise ConfigError(f"{_display(path)}: invalid TOML: {one_line(exc)}") from None
     except (RecursionError, TomlTooDeep):
         raise ConfigError(f"{_display(path)}: invalid TOML: arrays or tables nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        reason = "a number has too many digits" if "digits" in str(exc) else _one_line(exc)
+        reason = "a number has too many digits" if "digits" in str(exc) else one_line(exc)
         raise ConfigError(f"{_display(path)}: invalid TOML: {reason}") from None
 
 

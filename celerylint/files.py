@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
 
 from celerylint.gitignore import GitIgnore
+from celerylint.report import one_line
 
 BINARY_ERROR = "binary file, not Python source"
 
@@ -420,8 +421,8 @@ def _strerror(exc: OSError) -> str:
 
 
 def _one_line(exc: BaseException) -> str:
-    message = str(exc) or type(exc).__name__
-    return " ".join(message.split())
+    """An exception's message on one line, or its type's name when it has none."""
+    return one_line(str(exc) or type(exc).__name__)
 
 
 # --------------------------------------------------------------------------

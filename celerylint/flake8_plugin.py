@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 from celerylint import __version__
 from celerylint.config import ConfigError
 from celerylint.files import Source, decode_lines
-from celerylint.report import escape_control
+from celerylint.report import escape_control, one_line
 
 if TYPE_CHECKING:  # the engine (and Celery's tables) load only for files that need them
     from celerylint.config import Config, ProjectRoot
@@ -460,7 +460,7 @@ def clear_memo() -> None:
 def _one_line(text: str) -> str:
     """A failure's reason on one line: whitespace runs as one space, other controls
     (from file names, values) escaped."""
-    return escape_control(" ".join(str(text).split()))
+    return escape_control(one_line(text))
 
 
 def _shorten(text: str) -> str:

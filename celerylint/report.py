@@ -42,6 +42,11 @@ def _escape_one(match: "re.Match[str]") -> str:
     return f"\\U{code:08x}"
 
 
+def one_line(text: object) -> str:
+    """Text on one line: every run of whitespace, line breaks included, as one space."""
+    return " ".join(str(text).split())
+
+
 def escape_control(text: str) -> str:
     """`text` with every control, format and separator character written as a Python-style
     escape (``\\n``, ``\\x1b``, ``\\u2028``): printable text on one line."""
