@@ -127,7 +127,7 @@ class PeriodicTaskWithoutExpires(Rule):
             period = period_seconds(entry.schedule)
             if period is None or period > limit:
                 continue
-            if "expires" in entry.options or "$unknown" in entry.options:
+            if entry.options.may_set("expires"):
                 continue
             if view.task is None or _task_may_expire(project, view.task):
                 continue
@@ -159,7 +159,7 @@ def _fix(entry: BeatEntry, seconds: str) -> str:
         return f"add expires={seconds} to @periodic_task"
     if entry.setting == "add_periodic_task":
         fix = f"pass expires={seconds} to add_periodic_task, or set expires={seconds} on the task"
-        if "options" in entry.options:
+        if "options" in entry.options.values:
             fix += " (add_periodic_task does not unpack options={...})"
         return fix
     return f'add "options": {{"expires": {seconds}}} to the entry, or expires={seconds} on the task'
