@@ -146,11 +146,8 @@ def _task_may_expire(project: Project, task: TaskView) -> bool:
     for candidate in same_name:
         if project.task_option(candidate, "expires") is not None:
             return True
-        for app in candidate.apps:
-            annotations = app.get("task_annotations")
-            if annotations is not None and (not annotations.value.known
-                                            or "expires" in repr(annotations.value.value)):
-                return True
+        if project.written_annotation(candidate, "expires") is not None:  # set, or unreadable
+            return True
     return False
 
 

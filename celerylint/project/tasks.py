@@ -115,12 +115,29 @@ def task_setting(task: TaskView, key: str) -> Value:
 def task_annotation(task: TaskView, key: str) -> Optional[Value]:
     """``key`` as the ``task_annotations`` setting sets it for a task (it overrides
     the task's own options); None when not annotated, unknown when unreadable."""
-    setting = task_setting(task, "task_annotations")
+    return _annotation(task_setting(task, "task_annotations"), task.name, key)
+
+
+def written_annotation(task: TaskView, key: str) -> Optional[Value]:
+    """``key`` as the ``task_annotations`` the project writes set it for a task, in the
+    first of its apps where they do: like :func:`task_annotation`, but the annotations
+    that an unresolved config source might hold are not assumed.  None when no app of
+    the task writes annotations that set it, unknown when the written ones are unreadable."""
+    for app in task.apps:
+        written = app.get("task_annotations")
+        found = _annotation(written.value, task.name, key) if written is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _annotation(setting: Value, name: str, key: str) -> Optional[Value]:
+    """``key`` as a ``task_annotations`` value sets it for the task called ``name``."""
     if not setting.known:
         return Unknown(setting.source)
     tables = setting.value if isinstance(setting.value, list) else [setting.value]
     for table in tables:
-        found = _annotated(table, (task.name, "*"), key)
+        found = _annotated(table, (name, "*"), key)
         if found is not None:
             return found
     return None
