@@ -41,8 +41,9 @@ def _transport(app: AppView):
     if transport is None:
         return None
     value = transport.value
-    readable = value.known and isinstance(value.value, (str, type(None)))
-    return value.value if readable else _UNREADABLE
+    if value.known and isinstance(value.value, (str, type(None))):
+        return value.value
+    return _UNREADABLE
 
 
 def _broker_urls(app: AppView) -> List[ResolvedSetting]:

@@ -4,18 +4,55 @@ Everything here is a dataclass of strings, numbers, booleans, lists, dicts and
 other fact dataclasses, so a file's facts can be cached and merged without the
 syntax tree that produced them.  Positions are 1-based lines and 1-based
 columns counted in characters (code points).
+
+One schema for the extractor and the cache: every kind is a closed ``Literal`` type
+(checked by mypy where facts are built and read, and by :func:`from_data` when a cache
+entry is decoded), a value is :class:`Known` or :class:`Unknown`, and options that
+could not be read are said so by :class:`Options`, not by a key among the others.
+
+Kinds are ``Literal`` aliases of plain strings rather than ``Enum`` members: facts stay
+plain JSON data with nothing to convert on the way to and from the cache, and a kind
+formats the same on every Python (how a ``str``-mixin Enum member formats changed in 3.12).
 """
 from __future__ import annotations
 
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Literal, Optional, Union
 
-FACTS_VERSION = 4
+FACTS_VERSION = 5
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
 # decoder rejects entries holding them): code walking a value never runs out of stack.
 MAX_VALUE_DEPTH = 32
+
+
+# -- kinds ---------------------------------------------------------------------
+
+# Where a settings key is written: ``Celery(broker=...)``, ``app.conf.update(...)``,
+# ``app.conf.x = ...``, ``app.conf["x"] = ...``, a module-level assignment, a class attribute.
+SettingKind = Literal["celery-kwarg", "conf-update", "conf-attr", "conf-item", "module", "class"]
+# A config source's target: a string (``"proj.settings"``), a name resolved through the
+# file's imports, or settings passed in a form that cannot be read (its source text).
+TargetKind = Literal["string", "name", "unknown"]
+# What makes a task: ``@app.task``, ``@shared_task``, ``app.task(func)``, a Task subclass
+# with a ``run`` method, the old ``@periodic_task``.
+TaskDecorator = Literal["app.task", "shared_task", "call", "class", "periodic_task"]
+# How a dispatch sends: a method called on a task (``signature`` too), ``send_task`` on an
+# app, ``signature(...)`` called as a function (``"signature()"``), a canvas function.
+DispatchMethod = Literal["delay", "apply_async", "s", "si", "signature", "send_task",
+                         "signature()", "chain", "group", "chord"]
+# What the caller does with a dispatch's result: throws it away, keeps it (or may), or
+# builds a canvas with it.
+ResultUse = Literal["discarded", "used", "canvas"]
+# Where a beat entry is written: one of the schedule settings, an
+# ``add_periodic_task(...)`` call, or a ``@periodic_task`` decorator.
+BeatSource = Literal["beat_schedule", "CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE",
+                     "add_periodic_task", "periodic_task"]
+# Why a file has no facts: "syntax" when Python's grammar refuses the text (CEL001 names
+# the grammar); "" when it has none of these errors, or cannot be read or decoded, or is
+# beyond what the linter analyses.
+ErrorKind = Literal["", "syntax"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +66,12 @@ class Loc:
 NO_LOC = Loc(1, 1, 1, 1)
 
 
-@dataclass
-class Value:
-    """A statically evaluated expression.
+# -- values --------------------------------------------------------------------
 
-    ``known`` values hold plain Python data in ``value``: str, int, float,
-    bool, None, list, dict (string keys) and tagged dicts for things that are
+@dataclass(frozen=True)
+class Known:
+    """A statically evaluated expression: plain Python data in ``value``: str, int,
+    float, bool, None, list, dict (string keys) and tagged dicts for things that are
     not literals:
 
     - ``{"$timedelta": seconds}`` for ``datetime.timedelta(...)``;
@@ -42,19 +79,27 @@ class Value:
       the project view needs to see (``crontab``, ``schedule``, ``Queue``, ...).
 
     ``overridable`` marks a value that came from the default of an environment
-    lookup: the deployed value may differ.  Unknown values keep their source
-    text for messages.
+    lookup: the deployed value may differ.  Values are shared: never mutate one.
     """
 
-    known: bool
-    value: Any = None
+    value: Any
     source: str = ""
     overridable: bool = False
+    known: Literal[True] = field(default=True, init=False)
 
-    @staticmethod
-    def unknown(source: str = "") -> "Value":
-        return Value(False, None, source)
 
+@dataclass(frozen=True)
+class Unknown:
+    """An expression whose value cannot be known statically, with its source text for
+    messages.  It holds no data: code must ask ``known`` (or ``isinstance``) before it
+    reads ``value``, which only :class:`Known` has (mypy says so where it is forgotten),
+    so an unknown value is never mistaken for a known None."""
+
+    source: str = ""
+    known: Literal[False] = field(default=False, init=False)
+
+
+Value = Union[Known, Unknown]
 
 
 def as_seconds(value: Any) -> Optional[float]:
@@ -66,6 +111,28 @@ def as_seconds(value: Any) -> Optional[float]:
     if isinstance(value, dict) and "$timedelta" in value:
         return float(value["$timedelta"])
     return None
+
+
+@dataclass
+class Options:
+    """The options of a task, a dispatch or a beat entry: ``values`` by keyword, and,
+    when some options are given in a form the extractor cannot read (``**options``, an
+    options dict built elsewhere, a spread that is not a literal), ``unreadable``: the
+    source text of the last such part.  Unreadable options may set any key."""
+
+    values: Dict[str, Value] = field(default_factory=dict)
+    unreadable: Optional[str] = None
+
+    def may_set(self, key: str) -> bool:
+        """Whether the options set ``key``, or may in a part that cannot be read."""
+        return key in self.values or self.unreadable is not None
+
+    def update(self, other: "Options") -> None:
+        """``other`` given after these (``dict(self, **other)``): its values win; the
+        result is unreadable when either is (with ``other``'s source text first)."""
+        self.values.update(other.values)
+        if other.unreadable is not None:
+            self.unreadable = other.unreadable
 
 
 @dataclass
@@ -99,18 +166,12 @@ class Arg:
 
 @dataclass
 class SettingAssign:
-    """One key written into a settings source.
-
-    ``kind`` says which source: ``celery-kwarg`` (``Celery(broker=...)``),
-    ``conf-update`` (``app.conf.update(...)``), ``conf-attr``
-    (``app.conf.x = ...``), ``conf-item`` (``app.conf["x"] = ...``),
-    ``module`` (module-level assignment), ``class`` (class attribute).
-    """
+    """One key written into a settings source; ``kind`` says which (:data:`SettingKind`)."""
 
     key: str
     value: Value
     loc: Loc
-    kind: str
+    kind: SettingKind
     app: str = ""
     container: str = ""
 
@@ -123,7 +184,7 @@ class ConfigSource:
 
     app: str
     target: str
-    target_kind: str  # "string" | "name" (a name resolved through imports) | "unknown"
+    target_kind: TargetKind
     namespace: Optional[str]
     loc: Loc
 
@@ -146,7 +207,6 @@ class Call:
     qualname: str
     loc: Loc
     keywords: List[str] = field(default_factory=list)
-    in_with: bool = False  # used as a context manager
 
 
 @dataclass
@@ -158,7 +218,6 @@ class FunctionFact:
     calls: List[Call] = field(default_factory=list)
     early_return_line: int = 0  # first `if ...: return` at the top of the body (0 = none)
     with_items: List[str] = field(default_factory=list)  # shapes used in `with`
-    augmented_attrs: List[str] = field(default_factory=list)  # `x.y += n` targets
 
 
 @dataclass
@@ -166,10 +225,10 @@ class TaskFact:
     func: str  # function name in the module ("" for Task subclasses without run)
     qualname: str  # module.func
     loc: Loc  # the function name (or class name) position
-    decorator: str  # "app.task" | "shared_task" | "call" | "class" | "periodic_task"
+    decorator: TaskDecorator
     app: str = ""  # qualified name of the app for @app.task, "" for shared tasks
     name: Optional[str] = None  # explicit name=, when known
-    options: Dict[str, Value] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
     option_locs: Dict[str, Loc] = field(default_factory=dict)
     bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
     bind: bool = False
@@ -181,13 +240,13 @@ class Dispatch:
     """A place that sends (or prepares to send) a task message."""
 
     loc: Loc
-    method: str  # delay | apply_async | s | si | signature | send_task | signature() | chain | group | chord
+    method: DispatchMethod
     receiver: str  # dotted text of the receiver ("tasks.add", "self.app")
     receiver_qualname: str  # the receiver resolved through imports / module scope
     task_name: Optional[str] = None  # string name for send_task / signature("...")
     args: List[Arg] = field(default_factory=list)
-    options: Dict[str, Value] = field(default_factory=dict)
-    result_use: str = "used"  # "discarded" | "used" | "canvas"
+    options: Options = field(default_factory=Options)
+    result_use: ResultUse = "used"
     function: str = ""  # enclosing function ("" at module level)
 
 
@@ -199,8 +258,8 @@ class BeatEntry:
     task_ref: str  # qualified name of the task object (add_periodic_task(sig), @periodic_task)
     schedule: Value
     schedule_loc: Loc
-    options: Dict[str, Value] = field(default_factory=dict)
-    setting: str = ""  # the settings key / form it came from
+    setting: BeatSource  # the settings key or the form it came from
+    options: Options = field(default_factory=Options)
     app: str = ""
 
 
@@ -228,9 +287,7 @@ class FileFacts:
     version: int = FACTS_VERSION
     error: Optional[str] = None  # decode/parse error message -> CEL001
     error_loc: Optional[Loc] = None
-    # "syntax": Python's grammar refuses the text (CEL001 names the grammar); "": the file
-    # cannot be read or decoded, or is beyond what the linter analyses
-    error_kind: str = ""
+    error_kind: ErrorKind = ""
     internal_error: Optional[str] = None  # a crash of the linter on this file (exit code 2)
     imports: List[ImportFact] = field(default_factory=list)
     apps: List[AppFact] = field(default_factory=list)
@@ -275,9 +332,11 @@ class InvalidFacts(ValueError):
 def from_data(data: Any) -> FileFacts:
     """Inverse of :func:`to_data` for a whole file's facts, from data as ``json.loads``
     gives it.  Strict: every field has the type its hint names (an int is an int, not a
-    bool or a string; a location holds positive ints), every dataclass has exactly its
-    fields, and a known value is plain JSON data nested at most MAX_VALUE_DEPTH deep;
-    anything else raises InvalidFacts."""
+    bool or a string; a location holds positive ints; a kind is one of its Literal's
+    members), every dataclass has exactly its fields, a value is a known one holding plain
+    JSON data nested at most MAX_VALUE_DEPTH deep or an unknown one holding none;
+    anything else raises InvalidFacts.  Facts of an older shape are refused by the same
+    rules (options as a plain dict holding "$unknown", a field that is gone)."""
     return _decoder(FileFacts)(data)
 
 
@@ -334,22 +393,28 @@ def _decode_loc(data: Any) -> Loc:
     return Loc(line, col, end_line, end_col)
 
 
-_VALUE_KEYS = frozenset(("known", "value", "source", "overridable"))
+_KNOWN_KEYS = frozenset(("known", "value", "source", "overridable"))
+_UNKNOWN_KEYS = frozenset(("known", "source"))
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
 def _decode_value(data: Any) -> Value:
-    if type(data) is not dict or data.keys() != _VALUE_KEYS:
+    """A :class:`Known` (its data plain JSON) or an :class:`Unknown` (no data at all)."""
+    if type(data) is not dict:
         raise _invalid(data, "a value")
-    known, value, source, overridable = (data["known"], data["value"], data["source"],
-                                          data["overridable"])
-    if type(known) is not bool or type(source) is not str or type(overridable) is not bool:
-        raise InvalidFacts("a value's known, source and overridable are bool, str, bool")
+    known = data.get("known")
+    if known is False and data.keys() == _UNKNOWN_KEYS:
+        if type(data["source"]) is not str:
+            raise InvalidFacts("an unknown value's source is a str")
+        return Unknown(data["source"])
+    if known is not True or data.keys() != _KNOWN_KEYS:
+        raise _invalid(data, "a known or an unknown value")
+    value, source, overridable = data["value"], data["source"], data["overridable"]
+    if type(source) is not str or type(overridable) is not bool:
+        raise InvalidFacts("a known value's source and overridable are str, bool")
     if type(value) not in _SCALAR_TYPES:
-        if not known:
-            raise InvalidFacts("an unknown value holds None")
         _check_plain(value, MAX_VALUE_DEPTH)
-    return Value(known, value, source, overridable)
+    return Known(value, source, overridable)
 
 
 _CALL_KEYS = frozenset(("$call", "args", "kwargs"))
@@ -387,9 +452,11 @@ def _build_decoder(tp: Any) -> Decoder:
     if tp in special:
         return special[tp]
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Literal:
+        return _one_of(args)
     if origin is typing.Union:
         inner = [a for a in args if a is not type(None)]
-        if len(inner) != 1:
+        if len(inner) != 1 or len(args) != 2:
             raise TypeError(f"no decoder for {tp}")
         return _optional(_decoder(inner[0]))
     if origin in (list, List):
@@ -399,6 +466,20 @@ def _build_decoder(tp: Any) -> Decoder:
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _dataclass(tp)
     raise TypeError(f"no decoder for {tp}")
+
+
+def _one_of(members: tuple) -> Decoder:
+    """A kind: one of the Literal's members, nothing else (not even an equal value of
+    another type: ``1`` is not ``True``)."""
+    types = frozenset(type(m) for m in members)
+    allowed = frozenset((type(m), m) for m in members)
+    shown = ", ".join(repr(m) for m in members)
+
+    def one_of(data: Any) -> Any:
+        if type(data) not in types or (type(data), data) not in allowed:
+            raise InvalidFacts(f"expected one of {shown}, got {str(data)[:20]!r}")
+        return data
+    return one_of
 
 
 def _optional(decode: Decoder) -> Decoder:
@@ -446,6 +527,8 @@ def _dict_of(key_type: Any, value_type: Any) -> Decoder:
 
 def _dataclass(tp: Any) -> Decoder:
     hints = typing.get_type_hints(tp)
+    if any(not f.init for f in dataclasses.fields(tp)):
+        raise TypeError(f"no decoder for {tp.__name__}: a field it does not take")
     names = frozenset(hints)
     fields = tuple((name, _decoder(hint)) for name, hint in hints.items())
 

@@ -19,7 +19,7 @@ import warnings
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, TypeVar
 
-from celerylint.facts import FileFacts, Loc
+from celerylint.facts import ErrorKind, FileFacts, Loc
 
 BIG_STACK = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
@@ -118,7 +118,7 @@ def file_noqa(text: str) -> Optional[List[str]]:
     return codes
 
 
-def _error_facts(message: str, line: int, col: int, kind: str = "syntax") -> FileFacts:
+def _error_facts(message: str, line: int, col: int, kind: ErrorKind = "syntax") -> FileFacts:
     facts = FileFacts(path="", module="")
     facts.error = message
     facts.error_loc = Loc(line, max(col, 1), line, max(col, 1))

@@ -280,6 +280,6 @@ def describe_period(entry: BeatEntry, seconds: float) -> str:
     text = f"every {describe_seconds(seconds)}"
     if is_crontab(entry.schedule):
         text = "as often as " + text
-    if entry.schedule.overridable:
+    if entry.schedule.known and entry.schedule.overridable:
         text += " (default of an environment variable)"
     return text

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
 
-from celerylint.facts import SyntaxFeature
+from celerylint.facts import ErrorKind, SyntaxFeature
 
 if TYPE_CHECKING:  # libcst is imported only when a file is parsed
     import libcst as cst
@@ -65,7 +65,7 @@ _STRING_END = {q: re.compile(r"\\(?:\r\n|.)|" + re.escape(q) + (r"|[\r\n]" if le
                for q in ("'", '"', "'''", '"""')}
 
 
-def guard(text: str) -> Optional[Tuple[str, int, int, str]]:
+def guard(text: str) -> Optional[Tuple[str, int, int, ErrorKind]]:
     """(message, line, column, kind) when the text is beyond what Python compiles or what
     the parser can take in reasonable time; None when it may go to libcst.  ``kind`` is
     "syntax" for what every Python refuses, "" for a limit of the analysis."""
@@ -136,7 +136,7 @@ def guard(text: str) -> Optional[Tuple[str, int, int, str]]:
     return None
 
 
-def _too_long(line: int, column: int) -> Tuple[str, int, int, str]:
+def _too_long(line: int, column: int) -> Tuple[str, int, int, ErrorKind]:
     """Reported where the chain's first operation stands."""
     return (f"expression too long to analyse (more than {MAX_CHAIN} chained operations)",
             line, column, "")

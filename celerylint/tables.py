@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
-from celerylint.facts import Value
+from celerylint.facts import Known, Unknown, Value
 
 Version = Tuple[int, int]
 
@@ -51,11 +51,11 @@ class SettingTable:
         A key the release does not have is read by no code of it: ``app.conf.get``
         gives None.  A default that is not plain data is unknown."""
         if key not in self.defaults:
-            return Value(True, None)
+            return Known(None)
         value = self.defaults[key]
         if _holds_object(value):
-            return Value.unknown(f"{key} (Celery {self.release}'s default is not plain data)")
-        return Value(True, value)
+            return Unknown(f"{key} (Celery {self.release}'s default is not plain data)")
+        return Known(value)
 
 
 def _holds_object(value: Any) -> bool:

@@ -34,7 +34,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
-from celerylint.facts import MAX_VALUE_DEPTH, Value
+from celerylint.facts import MAX_VALUE_DEPTH, Known, Unknown, Value
 
 MAX_SOURCE = 80
 MAX_VALUE_SIZE = 200_000
@@ -102,7 +102,7 @@ def dotted_name(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-class Known(NamedTuple):
+class Evaluated(NamedTuple):
     """A value during evaluation: its data, its Python kind and what it costs."""
 
     data: Any
@@ -126,7 +126,7 @@ class Evaluator:
         self.resolve = resolve
         self.constants = constants
         self._active: set = set()
-        self._names: Dict[str, Optional[Known]] = {}
+        self._names: Dict[str, Optional[Evaluated]] = {}
         self._steps = 0
         self._built = 0
         self._results = 0
@@ -137,25 +137,25 @@ class Evaluator:
     def evaluate(self, node: cst.CSTNode) -> Value:
         known = self._attempt(node)
         if known is None or self._results + known.size > MAX_FILE_RESULTS:
-            return Value.unknown(self.source(node))
+            return Unknown(self.source(node))
         self._results += known.size
-        return Value(True, known.data, overridable=known.overridable)
+        return Known(known.data, overridable=known.overridable)
 
-    def _attempt(self, node: cst.CSTNode) -> Optional[Known]:
+    def _attempt(self, node: cst.CSTNode) -> Optional[Evaluated]:
         try:
             return self._eval(node)
         except (ArithmeticError, ValueError, TypeError, RecursionError):
             return None
 
     def _new(self, data: Any, kind: str, size: int = 1, depth: int = 0,
-             overridable: bool = False, flat: bool = False) -> Optional[Known]:
+             overridable: bool = False, flat: bool = False) -> Optional[Evaluated]:
         """A value just built, or None past a budget."""
         if size > MAX_VALUE_SIZE or depth > MAX_VALUE_DEPTH:
             return None
         self._built += size
-        return Known(data, kind, size, depth, overridable, flat)
+        return Evaluated(data, kind, size, depth, overridable, flat)
 
-    def _scalar(self, data: Any, overridable: bool = False) -> Optional[Known]:
+    def _scalar(self, data: Any, overridable: bool = False) -> Optional[Evaluated]:
         kind = KIND_OF_TYPE.get(type(data))
         if kind is None:
             return None
@@ -166,8 +166,8 @@ class Evaluator:
             return self._new(data, kind, 1 + bits // 64, 0, overridable)
         return self._new(data, kind, 1 + len(data) if kind == "str" else 1, 0, overridable)
 
-    # Each _eval_* returns a Known or None (unknown).
-    def _eval(self, node: cst.CSTNode) -> Optional[Known]:
+    # Each _eval_* returns a Evaluated or None (unknown).
+    def _eval(self, node: cst.CSTNode) -> Optional[Evaluated]:
         self._steps += 1
         if self._steps > MAX_STEPS or self._built > MAX_FILE_BUILT:
             return None
@@ -203,7 +203,7 @@ class Evaluator:
             return self._eval_call(node)
         return None
 
-    def _eval_name(self, name: str) -> Optional[Known]:
+    def _eval_name(self, name: str) -> Optional[Evaluated]:
         if name in LITERAL_NAMES:
             return self._scalar(LITERAL_NAMES[name])
         if name in self._names:
@@ -223,7 +223,7 @@ class Evaluator:
         return result
 
     def _binary(self, operator_node: cst.CSTNode, left_node: cst.CSTNode,
-                right_node: cst.CSTNode) -> Optional[Known]:
+                right_node: cst.CSTNode) -> Optional[Evaluated]:
         op = BINARY_OPS.get(type(operator_node))
         if op is None:
             return None
@@ -243,7 +243,7 @@ class Evaluator:
             return self._format(left, right)
         return None
 
-    def _repeat(self, sequence: Known, count: Known) -> Optional[Known]:
+    def _repeat(self, sequence: Evaluated, count: Evaluated) -> Optional[Evaluated]:
         if sequence.kind not in SEQUENCES or count.kind != "int":
             return None
         times = max(count.data, 0)
@@ -253,7 +253,7 @@ class Evaluator:
         return self._new(sequence.data * times, sequence.kind, size, sequence.depth,
                          sequence.overridable or count.overridable, sequence.flat)
 
-    def _format(self, template: Known, arguments: Known) -> Optional[Known]:
+    def _format(self, template: Evaluated, arguments: Evaluated) -> Optional[Evaluated]:
         """``'...' % x``: a tuple of scalars spreads into the arguments; a list, a dict or
         bytes would print otherwise than their data here, so unknown."""
         if UNBOUNDED_FORMAT.search(template.data):
@@ -266,7 +266,7 @@ class Evaluator:
             return None
         return self._scalar(data, template.overridable or arguments.overridable)
 
-    def _eval_unary(self, node: cst.UnaryOperation) -> Optional[Known]:
+    def _eval_unary(self, node: cst.UnaryOperation) -> Optional[Evaluated]:
         inner = self._eval(node.expression)
         if inner is None:
             return None
@@ -280,7 +280,7 @@ class Evaluator:
             return inner
         return None
 
-    def _eval_sequence(self, node) -> Optional[Known]:
+    def _eval_sequence(self, node) -> Optional[Evaluated]:
         kind = KIND_OF_NODE[type(node)]
         items = []
         overridable = False
@@ -302,7 +302,7 @@ class Evaluator:
             return None  # Python's set would have fewer elements, or none at all (TypeError)
         return self._new(items, kind, size, depth + 1, overridable, flat)
 
-    def _eval_dict(self, node: cst.Dict) -> Optional[Known]:
+    def _eval_dict(self, node: cst.Dict) -> Optional[Evaluated]:
         result: Dict[str, Any] = {}
         size, depth = 1, 0  # a key written twice is counted twice: sizes only ever over-count
         overridable = False
@@ -350,7 +350,7 @@ class Evaluator:
                 return None
         return args, kwargs, overridable, size, depth
 
-    def _eval_call(self, node: cst.Call) -> Optional[Known]:
+    def _eval_call(self, node: cst.Call) -> Optional[Evaluated]:
         name = dotted_name(node.func)
         if name is None:
             return None
@@ -381,7 +381,7 @@ class Evaluator:
             return self._new(parsed[1], "dict", parsed[3] + 1, parsed[4] + 1, parsed[2])
         return None
 
-    def _eval_timedelta(self, node: cst.Call) -> Optional[Known]:
+    def _eval_timedelta(self, node: cst.Call) -> Optional[Evaluated]:
         parsed = self._call_arguments(node)
         if parsed is None:
             return None
@@ -402,7 +402,7 @@ class Evaluator:
             return parts[0] in ENV_READER_NAMES
         return len(parts) == 2 and parts[0] in ENV_READER_NAMES and parts[1] in ENV_READER_METHODS
 
-    def _eval_env_default(self, node: cst.Call, positional_default: bool) -> Optional[Known]:
+    def _eval_env_default(self, node: cst.Call, positional_default: bool) -> Optional[Evaluated]:
         default = None
         for index, arg in enumerate(node.args):
             if arg.keyword is not None and arg.keyword.value == "default":

@@ -152,10 +152,11 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
         if _in_beat_call(project, view):
             continue  # add_periodic_task(10, t.s()): the beat entry below counts it
         options = view.fact.options
-        if "$unknown" in options or "task_id" in options:
+        if options.may_set("task_id"):  # the caller can look the result up later
             return None
-        if "ignore_result" in options:
-            if truthy(options["ignore_result"]):
+        ignore_result = options.values.get("ignore_result")
+        if ignore_result is not None:
+            if truthy(ignore_result):
                 continue
             return None
         if view.fact.result_use != "discarded":
@@ -163,10 +164,11 @@ def _discarding_sites(project: Project, task: TaskView) -> Optional[Tuple[int, i
         dispatches += 1
     for entry in entries:
         options = entry.fact.options
-        if "$unknown" in options:
+        if options.unreadable is not None:
             return None
-        if "ignore_result" in options:
-            if truthy(options["ignore_result"]):
+        ignore_result = options.values.get("ignore_result")
+        if ignore_result is not None:
+            if truthy(ignore_result):
                 continue
             return None
         beat += 1

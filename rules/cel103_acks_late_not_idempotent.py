@@ -151,7 +151,7 @@ def _late_ack_source(project: Project, task: TaskView) -> Optional[str]:
     late = project.acks_late(task)
     if late is None:
         return None
-    value = shown(late.value.value)
+    value = shown(late.value.value) if late.value.known else late.value.source
     if late.where == "task_annotations":
         return f"acks_late={value} in task_annotations"
     if late.where == "decorator":

@@ -163,7 +163,7 @@ def _sent_only_with_explicit_queue(project: Project, task: TaskView) -> bool:
     """Every dispatch and beat entry of the task names a queue (or may)."""
     sites, entries = project.sends_of(task)
     options = [d.fact.options for d in sites] + [b.fact.options for b in entries]
-    return bool(options) and all("queue" in o or "$unknown" in o for o in options)
+    return bool(options) and all(o.may_set("queue") for o in options)
 
 
 def _message(task: TaskView, reason: str, queue: str, fast: List[str]) -> str:

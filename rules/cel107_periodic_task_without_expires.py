@@ -127,7 +127,7 @@ class PeriodicTaskWithoutExpires(Rule):
             period = period_seconds(entry.schedule)
             if period is None or period > limit:
                 continue
-            if "expires" in entry.options or "$unknown" in entry.options:
+            if entry.options.may_set("expires"):
                 continue
             if view.task is None or _task_may_expire(project, view.task):
                 continue
@@ -146,11 +146,8 @@ def _task_may_expire(project: Project, task: TaskView) -> bool:
     for candidate in same_name:
         if project.task_option(candidate, "expires") is not None:
             return True
-        for app in candidate.apps:
-            annotations = app.get("task_annotations")
-            if annotations is not None and (not annotations.value.known
-                                            or "expires" in repr(annotations.value.value)):
-                return True
+        if project.written_annotation(candidate, "expires") is not None:  # set, or unreadable
+            return True
     return False
 
 
@@ -159,7 +156,7 @@ def _fix(entry: BeatEntry, seconds: str) -> str:
         return f"add expires={seconds} to @periodic_task"
     if entry.setting == "add_periodic_task":
         fix = f"pass expires={seconds} to add_periodic_task, or set expires={seconds} on the task"
-        if "options" in entry.options:
+        if "options" in entry.options.values:
             fix += " (add_periodic_task does not unpack options={...})"
         return fix
     return f'add "options": {{"expires": {seconds}}} to the entry, or expires={seconds} on the task'

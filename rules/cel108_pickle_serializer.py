@@ -113,7 +113,7 @@ class PickleSerializer(Rule):
                 f"task {task.name} is sent with serializer=\"pickle\", so workers must accept "
                 f"pickle: {RISK}; use serializer=\"json\" and pass ids or plain values"))
         for dispatch in project.dispatches:
-            value = dispatch.fact.options.get("serializer")
+            value = dispatch.fact.options.values.get("serializer")
             if value is not None and _is_pickle(value):
                 yield self.finding(dispatch.path, dispatch.fact.loc, (
                     f"this message is sent with serializer=\"pickle\", so workers must accept "

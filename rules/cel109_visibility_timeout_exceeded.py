@@ -156,7 +156,7 @@ class VisibilityTimeoutExceeded(Rule):
             f"[\"visibility_timeout\"] above the time limit, or lower the limit"))
 
     def _dispatch(self, project: Project, dispatch: DispatchView) -> Optional[Finding]:
-        countdown = dispatch.fact.options.get("countdown")
+        countdown = dispatch.fact.options.values.get("countdown")
         if countdown is None or not countdown.known:
             return None
         wait = as_seconds(countdown.value)

@@ -93,13 +93,13 @@ class PriorityWithoutMaxPriority(Rule):
     def _findings(self, project: Project) -> Iterator[Finding]:
         for task in project.tasks:
             site = project.task_option_site(task, "priority")
-            if site is None or _priority(site[0]) is None:
+            priority = _priority(site[0]) if site is not None else None
+            if site is None or priority is None:
                 continue
-            value, path, loc, _ = site
+            _, path, loc, _ = site
             queue = project.task_queue(task)
             if queue is not None and _ignored(task.apps, queue):
-                yield self._finding(path, loc, f"task {task.name} has priority={value.value}",
-                                    queue)
+                yield self._finding(path, loc, f"task {task.name} has priority={priority}", queue)
         for dispatch in project.dispatches:
             finding = self._dispatch(project, dispatch)
             if finding is not None:
@@ -107,17 +107,18 @@ class PriorityWithoutMaxPriority(Rule):
 
     def _dispatch(self, project: Project, dispatch: DispatchView) -> Optional[Finding]:
         options = dispatch.fact.options
-        priority = options.get("priority")
-        if priority is None or _priority(priority) is None:
+        given = options.values.get("priority")
+        priority = _priority(given) if given is not None else None
+        if priority is None:
             return None
-        if "exchange" in options or "routing_key" in options or "$unknown" in options:
+        if options.may_set("exchange") or options.may_set("routing_key"):
             return None
         queue = project.dispatch_queue(dispatch)
         apps = project.apps_for_dispatch(dispatch)
         if queue is None or not _ignored(apps, queue):
             return None
         return self._finding(dispatch.path, dispatch.fact.loc,
-                             f"this message has priority={priority.value}", queue)
+                             f"this message has priority={priority}", queue)
 
     def _finding(self, path: str, loc: Loc, what: str, queue: str) -> Finding:
         return self.finding(path, loc, (

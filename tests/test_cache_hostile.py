@@ -10,6 +10,7 @@ out of the cache directory, nothing blocks.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -21,7 +22,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from celerylint.facts import from_data
+from celerylint.facts import from_data, to_data
 from conftest import FIXTURES
 
 CACHE = ".celerylint_cache"
@@ -86,6 +87,10 @@ def first(data: Any, keys: set) -> Optional[Dict[str, Any]]:
 
 LOC = {"line", "col", "end_line", "end_col"}
 VALUE = {"known", "value", "source", "overridable"}
+SETTING = {"key", "value", "kind", "container"}
+DISPATCH = {"method", "receiver", "result_use", "options"}
+CALL = {"shape", "qualname", "loc", "keywords"}
+FUNCTION = {"name", "loc", "calls", "early_return_line"}
 
 
 def set_in(keys: set, name: str, value: Any) -> Callable[[Dict[str, Any]], bool]:
@@ -129,6 +134,15 @@ def deep(depth: int) -> Any:
     return value
 
 
+def old_unknown(entry: Dict[str, Any]) -> bool:
+    """A known value turned into an unknown one of the old shape, which held a None."""
+    target = first(entry["facts"], VALUE)
+    if target is None:
+        return False
+    target.update(known=False, value=None)
+    return True
+
+
 def known_value(entry: Dict[str, Any]) -> bool:
     target = next((d for d in walk(entry["facts"])
                    if isinstance(d, dict) and VALUE <= d.keys() and d["known"] is True), None)
@@ -162,6 +176,15 @@ JSON_DAMAGE: Dict[str, Callable[[Dict[str, Any]], bool]] = {
     "missing key with a default": drop_in(VALUE, "overridable"),
     "missing required key": drop_in(LOC, "end_col"),
     "null where a location is required": set_in({"loc", "keyword", "expr"}, "loc", None),
+    # facts of the shape before FACTS_VERSION 5, or kinds outside their Literal types
+    "setting kind outside its type": set_in(SETTING, "kind", "conf"),
+    "dispatch method outside its type": set_in(DISPATCH, "method", "dealy"),
+    "result use outside its type": set_in(DISPATCH, "result_use", "with"),
+    "options as a dict holding $unknown": set_in(DISPATCH, "options", {"$unknown": {
+        "known": False, "value": None, "source": "**kw", "overridable": False}}),
+    "an unknown value holding None": old_unknown,
+    "a call with in_with": set_in(CALL, "in_with", False),
+    "a function with augmented_attrs": set_in(FUNCTION, "augmented_attrs", []),
     "full as a string": set_entry("full", "yes"),
     "digest as a number": set_entry("digest", 5),
     "stamp of strings": set_entry("stamp", ["1", "2"]),
@@ -439,7 +462,6 @@ FIXTURE_FILES = sorted(FIXTURES.rglob("*.py"))
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
     """A refused entry of our own would be a silent cache miss on every run."""
-    from celerylint.facts import to_data
     from celerylint.parse import parse_and_extract
 
     text = path.read_bytes().decode("utf-8", "replace")
@@ -447,14 +469,15 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
     assert from_data(json.loads(json.dumps(to_data(facts)))) == facts
 
 
-def test_the_decoder_accepts_every_field_filled():
+def filled_facts():
+    """Facts with every field holding something (every kind of value, options read and not)."""
     from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
-                                  FileFacts, FunctionFact, ImportFact, Loc, SettingAssign,
-                                  TaskFact, Value, to_data)
+                                  FileFacts, FunctionFact, ImportFact, Known, Loc, Options,
+                                  SettingAssign, TaskFact, Unknown)
 
     loc = Loc(1, 2, 3, 4)
-    known = Value(True, {"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
-                         "kwargs": {"x": {"$timedelta": 3.0}, "y": [[1]]}}, "", True)
+    known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
+                   "kwargs": {"x": {"$timedelta": 3.0}, "y": [[1]]}}, "", True)
     facts = FileFacts(
         path="p.py", module="p", error="e", error_loc=loc, internal_error=None,
         imports=[ImportFact("a", "b.a", True, 3)],
@@ -462,14 +485,75 @@ def test_the_decoder_accepts_every_field_filled():
         config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
         settings=[SettingAssign("k", known, loc, "module", "p.app", "C")],
         class_bases={"C": ["object"]},
-        tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", {"o": Value.unknown("x")},
+        tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", Options({"o": Unknown("x")}),
                         {"o": loc}, ["b"], True, "f")],
-        functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"], True)], 3, ["w"], ["x.y"])],
+        functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"])], 3, ["w"])],
         dispatches=[Dispatch(loc, "delay", "f", "p.f", "n", [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
-                             {"countdown": Value(True, 5)}, "discarded", "g")],
-        beat=[BeatEntry(loc, "b", "t", "p.t", Value(True, 1.0), loc, {}, "beat_schedule", "p.app")],
+                             Options({"countdown": Known(5)}, "**kw"), "discarded", "g")],
+        beat=[BeatEntry(loc, "b", "t", "p.t", Known(1.0), loc, "beat_schedule",
+                        Options({}, "OPTIONS"), "p.app")],
         django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]})
+    return facts
+
+
+def test_the_decoder_accepts_every_field_filled():
+    facts = filled_facts()
     assert from_data(json.loads(json.dumps(to_data(facts)))) == facts
+
+
+def test_values_round_trip_known_and_unknown_apart():
+    """A known None and an unknown value are different data, each decoded as what it was."""
+    from celerylint.facts import Known, Unknown
+
+    facts = filled_facts()
+    facts.settings[0].value = Known(None, "None")
+    facts.settings.append(dataclasses.replace(facts.settings[0], value=Unknown("None")))
+    data = json.loads(json.dumps(to_data(facts)))
+    assert [s["value"] for s in data["settings"]] == [
+        {"known": True, "value": None, "source": "None", "overridable": False},
+        {"known": False, "source": "None"}]
+    decoded = from_data(data)
+    assert [type(s.value) for s in decoded.settings] == [Known, Unknown]
+    assert decoded == facts
+
+
+OLD_UNKNOWN = {"known": False, "value": None, "source": "**kw", "overridable": False}
+
+
+@pytest.mark.parametrize("damage", [
+    lambda d: d["settings"][0].update(kind="conf"),
+    lambda d: d["settings"][0].update(kind=None),
+    lambda d: d["config_sources"][0].update(target_kind="str"),
+    lambda d: d["tasks"][0].update(decorator="task"),
+    lambda d: d["dispatches"][0].update(method="dealy"),
+    lambda d: d["dispatches"][0].update(method=["delay"]),
+    lambda d: d["dispatches"][0].update(result_use="with"),
+    lambda d: d["beat"][0].update(setting=""),
+    lambda d: d.update(error_kind="decode"),
+    lambda d: d["dispatches"][0].update(options={"$unknown": OLD_UNKNOWN}),
+    lambda d: d["beat"][0].update(options={}),
+    lambda d: d["tasks"][0]["options"].update(unreadable=5),
+    lambda d: d["tasks"][0]["options"]["values"].update(o=OLD_UNKNOWN),
+    lambda d: d["tasks"][0]["options"]["values"]["o"].update(known=True),
+    lambda d: d["settings"][0]["value"].update(known=False),
+    lambda d: d["functions"][0]["calls"][0].update(in_with=False),
+    lambda d: d["functions"][0].update(augmented_attrs=["x.y"]),
+], ids=["setting kind", "setting kind null", "target kind", "decorator", "method",
+        "method as a list", "result use", "beat setting empty", "error kind",
+        "options as a dict holding $unknown", "options as an empty dict", "unreadable as an int",
+        "unknown value holding None", "known value without its data", "known false with data",
+        "in_with", "augmented_attrs"])
+def test_the_decoder_refuses_the_old_shape_and_kinds_outside_their_types(damage):
+    from celerylint.facts import InvalidFacts
+
+    facts = filled_facts()
+    data = json.loads(json.dumps(to_data(facts)))
+    assert from_data(data) == facts
+    damage(data)
+    with pytest.raises(InvalidFacts):
+        from_data(data)
+
+
 
 
 @pytest.mark.parametrize("damage", [
@@ -485,12 +569,11 @@ def test_the_decoder_accepts_every_field_filled():
 ], ids=["bool version", "padded line key", "huge line", "timedelta of a string",
         "call without kwargs", "unknown with data", "a set", "negative line", "str for a list"])
 def test_the_decoder_refuses(damage):
-    from celerylint.facts import (FileFacts, ImportFact, InvalidFacts, Loc, SettingAssign, Value,
-                                  to_data)
+    from celerylint.facts import FileFacts, ImportFact, InvalidFacts, Known, Loc, SettingAssign
 
     facts = FileFacts(path="p.py", module="p", error_loc=Loc(1, 1, 1, 1),
                       imports=[ImportFact("a", "b", False, 1)],
-                      settings=[SettingAssign("k", Value(True, [1]), Loc(1, 1, 1, 1), "module")],
+                      settings=[SettingAssign("k", Known([1]), Loc(1, 1, 1, 1), "module")],
                       class_bases={"C": ["object"]})
     data = to_data(facts)
     assert from_data(data) == facts

@@ -99,6 +99,37 @@ def test_task_annotations_setting_expires_count(project):
     assert project(files, select="CEL107") == []  # annotations that cannot be read
 
 
+def test_only_annotations_for_the_task_itself_count(project):
+    """The annotations are read as Celery reads them (the task's name, then "*"), not
+    searched for the word "expires"."""
+    files = {
+        "app.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.task_annotations = ANNOTATIONS
+
+            @app.task
+            def ping():
+                pass
+
+            app.conf.beat_schedule = {"ping": {"task": "app.ping", "schedule": 60}}
+        """,
+    }
+
+    def findings(annotations: str):
+        tree = {"app.py": files["app.py"].replace("ANNOTATIONS", annotations)}
+        return positions(project(tree, select="CEL107"))
+
+    reported = [("app.py", 10, 27, "CEL107")]
+    assert findings('{"app.other": {"expires": 60}}') == reported
+    assert findings('{"app.ping": {"rate_limit": "expires"}}') == reported
+    assert findings('[{"app.other": {"expires": 60}}, {"*": {"queue": "expires"}}]') == reported
+    assert findings('{"app.ping": {"expires": 60}}') == []
+    assert findings('[{"app.other": {"rate_limit": "1/s"}}, {"app.ping": {"expires": 60}}]') == []
+    assert findings('{"app.ping": make()}') == []  # cannot be read: assumed to set it
+
+
 def test_spread_options_count_when_literal(project):
     findings = project({
         "app.py": """

@@ -13,8 +13,8 @@ from typing import Dict, Tuple
 import pytest
 
 from celerylint.engine import facts_for_path
-from celerylint.facts import (AppFact, ConfigSource, FileFacts, ImportFact, Loc, Value,
-                              from_data, to_data)
+from celerylint.facts import (AppFact, ConfigSource, FileFacts, ImportFact, Known, Loc, Options,
+                              Unknown, Value, from_data, to_data)
 from celerylint.parse import parse_and_extract
 from conftest import collect_tree_facts
 
@@ -261,14 +261,13 @@ def test_task_decorator_forms():
 def test_task_options_from_the_decorator():
     task = _tasks("shop/tasks.py")["configured"]
     assert task.name == "shop.explicit" and task.bind is True
-    options = {k: (v.known, v.value) for k, v in task.options.items()}
-    assert options == {
-        "name": (True, "shop.explicit"), "bind": (True, True), "queue": (True, "slow"),
-        "acks_late": (True, True), "ignore_result": (True, True), "time_limit": (True, 60),
-        "soft_time_limit": (True, 50), "max_retries": (True, 3),
-        "autoretry_for": (False, None), "expires": (True, 120),
+    assert task.options.values == {
+        "name": Known("shop.explicit"), "bind": Known(True), "queue": Known("slow"),
+        "acks_late": Known(True), "ignore_result": Known(True), "time_limit": Known(60),
+        "soft_time_limit": Known(50), "max_retries": Known(3),
+        "autoretry_for": Unknown("(IOError,)"), "expires": Known(120),
     }
-    assert task.options["autoretry_for"].source == "(IOError,)"
+    assert task.options.unreadable is None
     assert task.option_locs["queue"] == span(TS, "shop/tasks.py", '"slow"')
     assert task.option_locs["time_limit"] == span(TS, "shop/tasks.py", "60")
 
@@ -276,12 +275,12 @@ def test_task_options_from_the_decorator():
 def test_shared_task_options_and_base_class():
     tasks = _tasks("shop/tasks.py")
     assert tasks["shared_opts"].bind is True
-    assert known(tasks["shared_opts"].options["queue"]) == "fast"
-    assert tasks["shared"].options == {} and tasks["shared"].bind is False
+    assert known(tasks["shared_opts"].options.values["queue"]) == "fast"
+    assert tasks["shared"].options == Options() and tasks["shared"].bind is False
     assert tasks["based"].bases == ["shop.tasks.AcksLateTask"]
     assert tasks["RunTask"].bases == ["celery.Task"]
     assert tasks["RunTask"].name == "shop.run_task"
-    assert known(tasks["RunTask"].options["ignore_result"]) is True
+    assert known(tasks["RunTask"].options.values["ignore_result"]) is True
     # the abstract base has no run(): it is not a task itself
     assert "AcksLateTask" not in tasks
     base_attrs = [(s.key, known(s.value)) for s in tree(TS)["shop/tasks.py"].settings
@@ -387,10 +386,11 @@ def test_apply_async_args_kwargs_and_options():
         (None, "order_id", "order_id"), (None, "<number>", "2"), ("z", "<number>", "3")]
     line, col = at(CL, VIEWS, "order_id, 2")
     assert dispatch.args[0].loc == Loc(line, col, line, col + len("order_id"))
-    assert {k: known(v) for k, v in dispatch.options.items()} == {"countdown": 10, "queue": "slow"}
+    assert {k: known(v) for k, v in dispatch.options.values.items()} == {
+        "countdown": 10, "queue": "slow"}
     positional = _dispatch_at("add.apply_async((1, 2)", "apply_async")
     assert [a.expr.source for a in positional.args] == ["1", "2"]
-    assert {k: known(v) for k, v in positional.options.items()} == {"countdown": 5}
+    assert {k: known(v) for k, v in positional.options.values.items()} == {"countdown": 5}
 
 
 def test_arguments_followed_through_locals_and_loop_variables():
@@ -407,20 +407,20 @@ def test_arguments_followed_through_locals_and_loop_variables():
 def test_signature_and_send_task_arguments_and_options():
     sig = _dispatch_at('signature("orders.tasks.report"', "signature()")
     assert [a.expr.source for a in sig.args] == ["9"]
-    assert {k: known(v) for k, v in sig.options.items()} == {"countdown": 2}
+    assert {k: known(v) for k, v in sig.options.values.items()} == {"countdown": 2}
     method_sig = _dispatch_at("add.signature((5, 6)", "signature")
     assert [a.expr.source for a in method_sig.args] == ["5", "6"]
-    assert {k: known(v) for k, v in method_sig.options.items()} == {"countdown": 1}
+    assert {k: known(v) for k, v in method_sig.options.values.items()} == {"countdown": 1}
     app_sig = _dispatch_at('app.signature("orders', "signature()")
     assert [a.expr.source for a in app_sig.args] == ["1"]
-    assert {k: known(v) for k, v in app_sig.options.items()} == {"countdown": 4}
+    assert {k: known(v) for k, v in app_sig.options.values.items()} == {"countdown": 4}
     send = _dispatch_at('app.send_task("orders', "send_task")
     assert [(a.keyword, a.expr.source) for a in send.args] == [(None, "1")]
-    assert {k: known(v) for k, v in send.options.items()} == {"countdown": 3}
+    assert {k: known(v) for k, v in send.options.values.items()} == {"countdown": 3}
     remote = _dispatch_at('app.send_task("elsewhere', "send_task")
     assert [(a.keyword, a.expr.source) for a in remote.args] == [("x", "1")]
     chained = _dispatch_at("add.si(1, 2).set(", "apply_async")
-    assert {k: known(v) for k, v in chained.options.items()} == {"countdown": 1}
+    assert {k: known(v) for k, v in chained.options.values.items()} == {"countdown": 1}
 
 
 # -- beat ----------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def _beat(path: str):
 def test_beat_schedule_assigned_on_conf_and_updated_with_a_constant():
     entries = _beat("sched/celery.py")
     rows = {n: (b.task, b.task_ref, known(b.schedule), b.setting, b.app,
-                {k: known(v) for k, v in b.options.items()}) for n, b in entries.items()}
+                {k: known(v) for k, v in b.options.values.items()}) for n, b in entries.items()}
     crontab = "celery.schedules.crontab"
     assert rows == {
         "every-10s": ("sched.tasks.ping", "", 10.0, "beat_schedule", "sched.celery.app",
@@ -491,12 +491,12 @@ def test_old_style_beat_settings_and_periodic_task():
         "old-style", "sched.tasks.ping", 15, "CELERYBEAT_SCHEDULE")
     assert (new.name, new.task, known(new.schedule), new.setting, new.app) == (
         "new-style", "sched.tasks.report", 45, "beat_schedule", "")
-    assert {k: known(v) for k, v in new.options.items()} == {"queue": "beat"}
+    assert {k: known(v) for k, v in new.options.values.items()} == {"queue": "beat"}
     assert new.schedule_loc == span(BT, "sched/celeryconfig.py", "45")
     [legacy] = tree(BT)["sched/tasks.py"].beat
     assert (legacy.name, legacy.task_ref, known(legacy.schedule), legacy.setting) == (
         "sched.tasks.legacy", "sched.tasks.legacy", {"$timedelta": 300.0}, "periodic_task")
-    assert {k: known(v) for k, v in legacy.options.items()} == {"expires": 60}
+    assert {k: known(v) for k, v in legacy.options.values.items()} == {"expires": 60}
     assert legacy.loc == span(BT, "sched/tasks.py", "legacy")
     assert legacy.schedule_loc == span(BT, "sched/tasks.py", "timedelta(minutes=5)")
 
@@ -553,3 +553,61 @@ def test_a_stored_result_is_used_only_when_the_variable_is_read():
     assert [(d.function, d.result_use) for d in facts.dispatches] == [
         ("keyword_only", "discarded"), ("attribute_only", "discarded"), ("rebound", "discarded"),
         ("read", "used"), ("read_attribute", "used")]
+
+
+def test_results_of_with_items_canvases_and_module_level_assignments():
+    source = (
+        "from celery import chain\n"
+        "from proj.tasks import add\n"
+        "def in_with():\n    with add.delay(1) as res:\n        pass\n"
+        "def canvas_in_with():\n    with add.s(1) as sig:\n        pass\n"
+        "def canvas_stored():\n    sig = add.s(1)\n"
+        "def canvas_discarded():\n    chain(add.s(1))\n"
+        "def discarded():\n    _ = add.delay(1)\n"
+        "kept = add.delay(1)\n"
+    )
+    facts = parse_and_extract(source, "a.py", "a", False)
+    assert [(d.function, d.method, d.result_use) for d in facts.dispatches] == [
+        ("in_with", "delay", "used"), ("canvas_in_with", "s", "canvas"),
+        ("canvas_stored", "s", "canvas"), ("canvas_discarded", "chain", "discarded"),
+        ("canvas_discarded", "s", "canvas"), ("discarded", "delay", "discarded"),
+        ("", "delay", "used")]
+
+
+def test_options_say_what_could_not_be_read():
+    """Options given in a form the extractor cannot read are recorded beside the ones it
+    read, with their source text: never as a key among them."""
+    source = (
+        "from celery import Celery, shared_task, signature\n"
+        "app = Celery('a')\n"
+        "@shared_task\ndef t(x):\n    pass\n"
+        "OPTS = make_options()\n"
+        "BASE = {'task': 'a.t'}\n"
+        "app.conf.beat_schedule = {\n"
+        "    'literal': {'task': 'a.t', 'schedule': 1, 'options': {'queue': 'q'}},\n"
+        "    'built': {'task': 'a.t', 'schedule': 1, 'options': OPTS},\n"
+        "    'spread-entry': {**BASE, 'schedule': 1},\n"
+        "    'spread-option': {'task': 'a.t', 'schedule': 1,\n"
+        "                      'options': {'queue': 'q', **more()}},\n"
+        "    'known-spread': {'task': 'a.t', 'schedule': 1, 'options': {**{'expires': 5}}},\n"
+        "}\n"
+        "app.add_periodic_task(1, t.s(1), name='star', queue='q', **kw)\n"
+        "app.add_periodic_task(1, t.s(1).set(**extra), name='set-star')\n"
+        "app.add_periodic_task(1, signature('a.t', options=OPTS), name='sig-options')\n"
+        "app.add_periodic_task(1, t.signature((1,), expires=5), name='sig-kw', queue='q')\n"
+    )
+    facts = parse_and_extract(source, "a.py", "a", False)
+    found = {b.name: (sorted(b.options.values), b.options.unreadable) for b in facts.beat}
+    assert found == {
+        "literal": (["queue"], None),
+        "built": ([], "make_options()"),
+        "spread-entry": ([], "**"),
+        "spread-option": (["queue"], "**more()"),
+        "known-spread": (["expires"], None),
+        "star": (["queue"], "kw"),
+        "set-star": ([], "extra"),
+        "sig-options": ([], "OPTS"),
+        "sig-kw": (["expires", "queue"], None),
+    }
+    assert all("$unknown" not in b.options.values for b in facts.beat)
+    assert facts.tasks[0].options == Options()

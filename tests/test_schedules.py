@@ -3,23 +3,23 @@ from __future__ import annotations
 
 import pytest
 
-from celerylint.facts import BeatEntry, NO_LOC, Value
+from celerylint.facts import NO_LOC, BeatEntry, Known, Unknown, Value
 from celerylint.schedules import (beat_entry_label, describe_period, describe_seconds,
                                   period_seconds)
 
 
 def crontab(*args, **kwargs) -> Value:
-    return Value(True, {"$call": "celery.schedules.crontab", "args": list(args), "kwargs": kwargs})
+    return Known({"$call": "celery.schedules.crontab", "args": list(args), "kwargs": kwargs})
 
 
 def schedule(*args, **kwargs) -> Value:
-    return Value(True, {"$call": "celery.schedules.schedule", "args": list(args), "kwargs": kwargs})
+    return Known({"$call": "celery.schedules.schedule", "args": list(args), "kwargs": kwargs})
 
 
 @pytest.mark.parametrize("value, seconds", [
-    (Value(True, 1), 1.0),
-    (Value(True, 0.5), 0.5),
-    (Value(True, {"$timedelta": 300.0}), 300.0),
+    (Known(1), 1.0),
+    (Known(0.5), 0.5),
+    (Known({"$timedelta": 300.0}), 300.0),
     (schedule(run_every=3), 3.0),
     (schedule(run_every={"$timedelta": 90.0}), 90.0),
     (schedule(7), 7.0),
@@ -52,15 +52,15 @@ def test_crontab_positional_fields():
 
 
 @pytest.mark.parametrize("value", [
-    Value.unknown("compute()"),
-    Value(True, 0),
-    Value(True, -5),
-    Value(True, True),
-    Value(True, "10"),
-    Value(True, None),
+    Unknown("compute()"),
+    Known(0),
+    Known(-5),
+    Known(True),
+    Known("10"),
+    Known(None),
     schedule(),
     schedule(run_every="soon"),
-    Value(True, {"$call": "celery.schedules.solar", "args": ["sunset", 1.0, 2.0], "kwargs": {}}),
+    Known({"$call": "celery.schedules.solar", "args": ["sunset", 1.0, 2.0], "kwargs": {}}),
     crontab(minute="*/0"),                               # Celery rejects it
     crontab(minute="abc"),
     crontab(minute=0, hour=0, day_of_month=31, month_of_year=2),  # never fires
@@ -84,26 +84,26 @@ def test_describe_seconds(seconds, text):
 
 def entry(schedule_value: Value, **fields) -> BeatEntry:
     defaults = dict(loc=NO_LOC, name=None, task=None, task_ref="", schedule=schedule_value,
-                    schedule_loc=NO_LOC)
+                    schedule_loc=NO_LOC, setting="beat_schedule")
     defaults.update(fields)
     return BeatEntry(**defaults)
 
 
 def test_describe_period_marks_crontabs_and_environment_defaults():
-    assert describe_period(entry(Value(True, 5)), 5) == "every 5 seconds"
+    assert describe_period(entry(Known(5)), 5) == "every 5 seconds"
     assert describe_period(entry(crontab(hour=4)), 60) == "as often as every 1 minute"
-    overridable = Value(True, 5, overridable=True)
+    overridable = Known(5, overridable=True)
     assert describe_period(entry(overridable), 5) == (
         "every 5 seconds (default of an environment variable)")
 
 
 def test_beat_entry_label():
-    assert beat_entry_label(entry(Value(True, 1), name="poll")) == 'beat entry "poll"'
-    assert beat_entry_label(entry(Value(True, 1), task_ref="proj.tasks.poll")) == (
+    assert beat_entry_label(entry(Known(1), name="poll")) == 'beat entry "poll"'
+    assert beat_entry_label(entry(Known(1), task_ref="proj.tasks.poll")) == (
         "periodic task proj.tasks.poll")
-    assert beat_entry_label(entry(Value(True, 1), name="proj.legacy.poll",
+    assert beat_entry_label(entry(Known(1), name="proj.legacy.poll",
                                   setting="periodic_task")) == "periodic task proj.legacy.poll"
-    assert beat_entry_label(entry(Value(True, 1))) == "periodic task"
+    assert beat_entry_label(entry(Known(1))) == "periodic task"
 
 
 @pytest.mark.parametrize("field, spec, numbers", [

@@ -7,7 +7,7 @@ from typing import Dict
 
 import pytest
 
-from celerylint.facts import Value
+from celerylint.facts import Unknown, Value
 from celerylint.parse import parse_and_extract
 from celerylint.facts import as_seconds
 
@@ -130,7 +130,7 @@ def test_environment_defaults_are_known_but_overridable(expression, expected):
 ])
 def test_unknown_values(expression):
     value = evaluate(expression)
-    assert not value.known and value.value is None
+    assert isinstance(value, Unknown) and not hasattr(value, "value")
     assert value.source == " ".join(expression.split())
 
 

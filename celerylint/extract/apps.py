@@ -16,7 +16,7 @@ from celerylint.extract import beat
 from celerylint.extract.context import FileContext, statements, string
 from celerylint.extract.names import (BEAT_KEYS, CELERY_CLASSES, CELERY_CTOR_ARGS,
                                       CELERY_CTOR_SETTINGS)
-from celerylint.facts import AppFact, ConfigSource, Loc, SettingAssign, Value
+from celerylint.facts import AppFact, ConfigSource, Loc, SettingAssign, SettingKind, Unknown
 from celerylint.values import dotted_name, short_source
 
 
@@ -65,7 +65,7 @@ class AppsVisitor(cst.CSTVisitor):
         ctx = self.ctx
         if ctx.at_module_level() and isinstance(node.target, cst.Name):
             ctx.facts.settings.append(SettingAssign(
-                key=node.target.value, value=Value.unknown(short_source(ctx.module_node, node)),
+                key=node.target.value, value=Unknown(short_source(ctx.module_node, node)),
                 loc=ctx.loc(node.target), kind="module"))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -138,8 +138,8 @@ def update_call(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> None
     if app is not None:
         _conf_update(ctx, node, app)
         return
-    beat_key = (dotted_name(receiver) or "").split(".")[-1]
-    if beat_key in BEAT_KEYS and node.args and not node.args[0].keyword:
+    beat_key = BEAT_KEYS.get((dotted_name(receiver) or "").split(".")[-1])
+    if beat_key is not None and node.args and not node.args[0].keyword:
         beat.entries_from_value(ctx, node.args[0].value, beat_key, _schedule_app(ctx, receiver))
 
 
@@ -164,18 +164,20 @@ def environ_call(ctx: FileContext, node: cst.Call, qualname: str) -> None:
 
 # -- settings and sources --------------------------------------------------------------
 
-def add_setting(ctx: FileContext, key: str, value_node: cst.CSTNode, loc: Loc, kind: str,
-                app: str = "", container: str = "") -> None:
-    value = ctx.evaluator.evaluate(value_node)
+def add_setting(ctx: FileContext, key: str, value_node: cst.CSTNode, loc: Loc,
+                kind: SettingKind, app: str = "", container: str = "") -> None:
+    value = ctx.evaluate(value_node)
     if ctx.conditional:  # set only when an `if`/`except` branch runs
-        value = Value.unknown(short_source(ctx.module_node, value_node))
+        value = Unknown(short_source(ctx.module_node, value_node))
     ctx.facts.settings.append(SettingAssign(
         key=key, value=value, loc=loc, kind=kind, app=app, container=container))
-    if key in BEAT_KEYS:
-        beat.entries_from_value(ctx, value_node, key, app)
+    beat_key = BEAT_KEYS.get(key)
+    if beat_key is not None:
+        beat.entries_from_value(ctx, value_node, beat_key, app)
 
 
-def _settings_from_dict(ctx: FileContext, node: cst.CSTNode, kind: str, app: str) -> None:
+def _settings_from_dict(ctx: FileContext, node: cst.CSTNode, kind: SettingKind,
+                        app: str) -> None:
     node = ctx.follow_constant(node)
     if not isinstance(node, cst.Dict):
         return
@@ -215,8 +217,8 @@ def _subscript_assign(ctx: FileContext, target: cst.Subscript, value: cst.BaseEx
     if key == "DJANGO_SETTINGS_MODULE" and ctx.resolve(dotted) == "os.environ":
         ctx.facts.django_settings_module = string(value) or ctx.facts.django_settings_module
         return
-    beat_key = dotted.split(".")[-1]
-    if beat_key in BEAT_KEYS:
+    beat_key = BEAT_KEYS.get(dotted.split(".")[-1])
+    if beat_key is not None:
         beat.entry(ctx, key, key_node, value, beat_key, _schedule_app(ctx, target.value))
 
 

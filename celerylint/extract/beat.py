@@ -11,14 +11,15 @@ import libcst as cst
 
 from celerylint.extract.context import FileContext, positional, string
 from celerylint.extract.names import CANVAS_METHODS, SIGNATURE_FUNCS
-from celerylint.facts import BeatEntry, TaskFact, Value
+from celerylint.facts import BeatEntry, BeatSource, Known, Options, TaskFact
 from celerylint.values import dotted_name, short_source
 
 # Keywords of signature(...) / t.signature(...) that are not options of the signature.
 SIGNATURE_ARGS = ("args", "kwargs", "options", "app", "type", "subtask_type", "immutable")
 
 
-def entries_from_value(ctx: FileContext, node: cst.CSTNode, setting: str, app: str) -> None:
+def entries_from_value(ctx: FileContext, node: cst.CSTNode, setting: BeatSource,
+                       app: str) -> None:
     """The entries of a ``beat_schedule`` value written as a literal dict."""
     node = ctx.follow_constant(node)
     if not isinstance(node, cst.Dict):
@@ -31,7 +32,7 @@ def entries_from_value(ctx: FileContext, node: cst.CSTNode, setting: str, app: s
 
 
 def entry(ctx: FileContext, name: str, key_node: cst.CSTNode, value: cst.CSTNode,
-          setting: str, app: str) -> None:
+          setting: BeatSource, app: str) -> None:
     """One entry ``name: {"task": ..., "schedule": ..., "options": {...}}``."""
     value = ctx.follow_constant(value)
     if not isinstance(value, cst.Dict):
@@ -48,38 +49,38 @@ def entry(ctx: FileContext, name: str, key_node: cst.CSTNode, value: cst.CSTNode
     task = string(fields["task"]) if "task" in fields else None
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(key_node), name=name, task=task, task_ref="",
-        schedule=ctx.evaluator.evaluate(fields["schedule"]),
+        schedule=ctx.evaluate(fields["schedule"]),
         schedule_loc=ctx.loc(fields["schedule"]), options=options, setting=setting, app=app))
 
 
 def _entry_options(ctx: FileContext, value: cst.Dict,
-                   option_node: Optional[cst.CSTNode]) -> Dict[str, Value]:
-    options: Dict[str, Value] = {}
+                   option_node: Optional[cst.CSTNode]) -> Options:
+    options = Options()
     if option_node is not None:
         option_node = ctx.follow_constant(option_node)
         if isinstance(option_node, cst.Dict):
             options = literal_options(ctx, option_node)
         else:
-            options["$unknown"] = Value.unknown(short_source(ctx.module_node, option_node))
+            options.unreadable = short_source(ctx.module_node, option_node)
     if any(isinstance(e, cst.StarredDictElement) for e in value.elements):
-        options["$unknown"] = Value.unknown("**")  # a spread entry may bring its own options
+        options.unreadable = "**"  # a spread entry may bring its own options
     return options
 
 
-def literal_options(ctx: FileContext, node: cst.Dict) -> Dict[str, Value]:
-    """Options of a literal dict; ``$unknown`` when a key or a ``**`` spread is not literal."""
-    options: Dict[str, Value] = {}
+def literal_options(ctx: FileContext, node: cst.Dict) -> Options:
+    """Options of a literal dict; unreadable when a key or a ``**`` spread is not literal."""
+    options = Options()
     for element in node.elements:
         key = string(element.key) if isinstance(element, cst.DictElement) else None
         if key is not None:
-            options[key] = ctx.evaluator.evaluate(element.value)
+            options.values[key] = ctx.evaluate(element.value)
             continue
-        spread = ctx.evaluator.evaluate(element.value)
+        spread = ctx.evaluate(element.value)
         if isinstance(element, cst.StarredDictElement) and spread.known \
                 and isinstance(spread.value, dict):
-            options.update({k: Value(True, v) for k, v in spread.value.items()})
+            options.values.update({k: Known(v) for k, v in spread.value.items()})
         else:
-            options["$unknown"] = Value.unknown(short_source(ctx.module_node, element))
+            options.unreadable = short_source(ctx.module_node, element)
     return options
 
 
@@ -88,11 +89,12 @@ def periodic_task_entry(ctx: FileContext, node: cst.FunctionDef, task: TaskFact,
     """The entry of ``@periodic_task(run_every=...)``."""
     run_every = next(a.value for a in call.args
                      if a.keyword is not None and a.keyword.value == "run_every")
-    options = {k: v for k, v in task.options.items() if k not in ("run_every",)}
+    options = Options({k: v for k, v in task.options.values.items() if k != "run_every"},
+                      task.options.unreadable)
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(node.name), name=task.qualname, task=task.name, task_ref=task.qualname,
-        schedule=task.options["run_every"], schedule_loc=ctx.loc(run_every), options=options,
-        setting="periodic_task", app=""))
+        schedule=task.options.values["run_every"], schedule_loc=ctx.loc(run_every),
+        options=options, setting="periodic_task", app=""))
 
 
 # -- add_periodic_task -----------------------------------------------------------------
@@ -100,30 +102,30 @@ def periodic_task_entry(ctx: FileContext, node: cst.FunctionDef, task: TaskFact,
 def add_periodic_task(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> None:
     """``app.add_periodic_task(schedule, sig, name=..., **options)``: options of the
     signature, overridden by the call's (Celery: ``dict(sig.options, **opts)``)."""
-    schedule, sig, name, options = _periodic_task_args(ctx, node)
+    schedule, sig, name, call_options = _periodic_task_args(ctx, node)
     if schedule is None:
         return
-    sig, sig_options = signature_options(ctx, sig)
-    options = dict(sig_options, **options)
+    sig, options = signature_options(ctx, sig)
+    options.update(call_options)
     task_name, task_ref = _signed_task(ctx, sig)
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(node), name=name, task=task_name, task_ref=task_ref,
-        schedule=ctx.evaluator.evaluate(schedule), schedule_loc=ctx.loc(schedule),
+        schedule=ctx.evaluate(schedule), schedule_loc=ctx.loc(schedule),
         options=options, setting="add_periodic_task", app=ctx.app_qualname(receiver)))
 
 
 def _periodic_task_args(ctx: FileContext, node: cst.Call):
     """(schedule node, signature node, name, options) of an add_periodic_task call."""
     given = dict(zip(("schedule", "sig"), (a.value for a in positional(node))))
-    options: Dict[str, Value] = {}
+    options = Options()
     for arg in node.args:
         if arg.star == "**":
-            options["$unknown"] = Value.unknown(short_source(ctx.module_node, arg.value))
+            options.unreadable = short_source(ctx.module_node, arg.value)
         keyword = arg.keyword.value if arg.keyword is not None else None
         if keyword in ("schedule", "sig", "name"):
             given[keyword] = arg.value
         elif keyword is not None and keyword not in ("args", "kwargs"):
-            options[keyword] = ctx.evaluator.evaluate(arg.value)
+            options.values[keyword] = ctx.evaluate(arg.value)
     name = string(given["name"]) if "name" in given else None
     return given.get("schedule"), given.get("sig"), name, options
 
@@ -139,7 +141,7 @@ def _signed_task(ctx: FileContext, sig: Optional[cst.CSTNode]) -> Tuple[Optional
 
 
 def signature_options(ctx: FileContext, sig: Optional[cst.CSTNode]
-                      ) -> Tuple[Optional[cst.CSTNode], Dict[str, Value]]:
+                      ) -> Tuple[Optional[cst.CSTNode], Options]:
     """The signature under ``.set(...)`` calls, and the options it carries
     (``t.signature(args, expires=5)``, ``signature("t", options={...})``,
     ``t.s().set(expires=5)``)."""
@@ -150,7 +152,7 @@ def signature_options(ctx: FileContext, sig: Optional[cst.CSTNode]
         sig = sig.func.value
     if isinstance(sig, cst.Call) and _is_signature(ctx, sig):
         calls.append((sig, SIGNATURE_ARGS))
-    options: Dict[str, Value] = {}
+    options = Options()
     for call, not_options in reversed(calls):
         _call_options(ctx, call, not_options, options)
     return sig, options
@@ -162,17 +164,17 @@ def _is_signature(ctx: FileContext, call: cst.Call) -> bool:
 
 
 def _call_options(ctx: FileContext, call: cst.Call, not_options: Tuple[str, ...],
-                  options: Dict[str, Value]) -> None:
+                  options: Options) -> None:
     """Add the options a signature or ``.set(...)`` call gives to ``options``."""
     for arg in call.args:
         keyword = arg.keyword.value if arg.keyword is not None else None
         if arg.star == "**":
-            options["$unknown"] = Value.unknown(short_source(ctx.module_node, arg.value))
+            options.unreadable = short_source(ctx.module_node, arg.value)
         elif keyword == "options":
             literal = ctx.follow_constant(arg.value)
             if isinstance(literal, cst.Dict):
                 options.update(literal_options(ctx, literal))
             else:
-                options["$unknown"] = Value.unknown(short_source(ctx.module_node, arg.value))
+                options.unreadable = short_source(ctx.module_node, arg.value)
         elif keyword is not None and keyword not in not_options:
-            options[keyword] = ctx.evaluator.evaluate(arg.value)
+            options.values[keyword] = ctx.evaluate(arg.value)

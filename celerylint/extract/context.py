@@ -9,15 +9,32 @@ files is left for the project view.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Dict, List, Optional, Set, Tuple
+from dataclasses import dataclass
+from typing import Dict, List, Literal, Optional, Set, Tuple, Union
 
 import libcst as cst
 
 from celerylint.extract.names import OTHER_TASK_LIBRARIES
 from celerylint.extract.tree import Span
-from celerylint.facts import Arg, Dispatch, FileFacts, FunctionFact, ImportFact, Loc
+from celerylint.facts import Arg, Dispatch, FileFacts, FunctionFact, ImportFact, Loc, Value
 from celerylint.modules import absolute_module
 from celerylint.values import Evaluator, dotted_name
+
+
+# How a local is bound: assigned a value, the target of a ``for``, augmented (``x += 1``).
+BindingKind = Literal["value", "iter", "aug"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A call's result assigned to a local of the function being walked (``r = t.delay()``):
+    the result is used when the function reads the local again."""
+
+    local: str
+
+
+# What the statement around a call does with its result (calls not recorded: they use it).
+CallResult = Union[Literal["discarded"], Stored]
 
 
 class FunctionScope:
@@ -26,8 +43,8 @@ class FunctionScope:
     def __init__(self, fact: FunctionFact, params: Set[str]):
         self.fact = fact
         self.params = params
-        # local name -> (kind "value" / "iter" / "aug", assigned node, line) of each binding
-        self.assigns: Dict[str, List[Tuple[str, cst.CSTNode, int]]] = {}
+        # local name -> (how, assigned node, line) of each binding
+        self.assigns: Dict[str, List[Tuple[BindingKind, cst.CSTNode, int]]] = {}
         self.name_counts: Counter = Counter()
         self.pending_args: List[Tuple[Arg, cst.CSTNode]] = []  # to follow to their locals
         self.stored: List[Tuple[Dispatch, str]] = []  # dispatches assigned to a local
@@ -51,8 +68,7 @@ class FileContext:
         self.functions: List[FunctionScope] = []
         self.classes: List[str] = []
         self.conditional = 0  # depth of module-level if/except blocks: settings there may not apply
-        # id(Call) -> how its result is used: "discarded", "with", "stored:<local>"
-        self.result_use: Dict[int, str] = {}
+        self.result_use: Dict[int, CallResult] = {}  # id(Call) -> what is done with its result
         self.assign_target: Dict[int, str] = {}  # id(Call) -> the name it is assigned to
         self.app_vars: Dict[str, str] = {}  # variable -> qualified name of the Celery app
         self.celery_subclasses: Set[str] = set()
@@ -77,6 +93,11 @@ class FileContext:
         for name, count in assigned.items():
             if count != 1:
                 self.constants.pop(name, None)
+
+    def evaluate(self, node: cst.CSTNode) -> Value:
+        """The value of an expression, evaluated statically (during the walk only)."""
+        assert self.evaluator is not None, "evaluated after the walk"
+        return self.evaluator.evaluate(node)
 
     # -- positions -----------------------------------------------------------
     def line(self, node: cst.CSTNode) -> int:

@@ -7,14 +7,15 @@ by the value the function assigned to it, once the function has been walked.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from celerylint.extract.context import FileContext, FunctionScope, positional, string
-from celerylint.extract.names import BUILTIN_WRAPPERS, CANVAS_FUNCS, CANVAS_METHODS
+from celerylint.extract.context import FileContext, FunctionScope, Stored, positional, string
+from celerylint.extract.names import (BUILTIN_WRAPPERS, CANVAS_FUNCS, CANVAS_METHODS,
+                                      DISPATCH_METHODS)
 from celerylint.extract.shapes import expr, shape
-from celerylint.facts import Arg, Dispatch, Value
+from celerylint.facts import Arg, Dispatch, DispatchMethod, Options, ResultUse
 from celerylint.values import dotted_name
 
 ArgNodes = List[Tuple[Optional[str], cst.CSTNode]]  # (keyword or None, argument)
@@ -41,12 +42,7 @@ class DispatchVisitor(cst.CSTVisitor):
             if name == "_":
                 ctx.result_use[id(node.value)] = "discarded"
             elif name is not None and in_function:
-                ctx.result_use[id(node.value)] = "stored:" + name
-
-    def visit_With(self, node: cst.With) -> None:
-        for item in node.items:
-            if isinstance(item.item, cst.Call):
-                self.ctx.result_use[id(item.item)] = "with"
+                ctx.result_use[id(node.value)] = Stored(name)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         scope = self.ctx.current()
@@ -61,7 +57,7 @@ class DispatchVisitor(cst.CSTVisitor):
 
 def dispatch_method(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> None:
     """``<receiver>.delay(...)`` and the other DISPATCH_METHODS."""
-    method = node.func.attr.value
+    method = DISPATCH_METHODS[node.func.attr.value]
     dotted = dotted_name(receiver) or ""
     if method == "send_task":
         arg_nodes, options = _named_task_args(ctx, node, ("name",))
@@ -76,7 +72,7 @@ def dispatch_method(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> 
     if method in ("apply_async", "signature"):
         arg_nodes, options = _split_call_args(ctx, node)
     else:  # delay(*args, **kwargs), s(...), si(...)
-        arg_nodes, options = _plain_args(node), {}
+        arg_nodes, options = _plain_args(node), Options()
     _add(ctx, node, method, dotted or shape(receiver), qualname, arg_nodes, options)
 
 
@@ -95,7 +91,7 @@ def signature_call(ctx: FileContext, node: cst.Call, qualname: str) -> None:
 
 def canvas_call(ctx: FileContext, node: cst.Call, qualname: str) -> None:
     """``chain(...)``, ``group(...)``, ``chord(...)``."""
-    _add(ctx, node, CANVAS_FUNCS[qualname], "", "", [], {})
+    _add(ctx, node, CANVAS_FUNCS[qualname], "", "", [], Options())
 
 
 def on_commit(ctx: FileContext, node: cst.Call) -> None:
@@ -120,10 +116,10 @@ def _plain_args(node: cst.Call) -> ArgNodes:
 
 
 def _named_task_args(ctx: FileContext, node: cst.Call, not_options: Tuple[str, ...]
-                     ) -> Tuple[ArgNodes, Dict[str, Value]]:
+                     ) -> Tuple[ArgNodes, Options]:
     """Arguments and options of ``send_task(name, args, kwargs, **options)``-style calls."""
     arg_nodes: ArgNodes = []
-    options: Dict[str, Value] = {}
+    options = Options()
     for index, arg in enumerate(node.args):
         if arg.star:
             continue
@@ -131,14 +127,14 @@ def _named_task_args(ctx: FileContext, node: cst.Call, not_options: Tuple[str, .
         if key in ("args", "kwargs") or (key is None and index in (1, 2)):
             arg_nodes.extend(_spread(arg.value))
         elif key is not None and key not in not_options:
-            options[key] = ctx.evaluator.evaluate(arg.value)
+            options.values[key] = ctx.evaluate(arg.value)
     return arg_nodes, options
 
 
-def _split_call_args(ctx: FileContext, node: cst.Call) -> Tuple[ArgNodes, Dict[str, Value]]:
+def _split_call_args(ctx: FileContext, node: cst.Call) -> Tuple[ArgNodes, Options]:
     """Arguments and options of ``apply_async(args, kwargs, **options)``-style calls."""
     arg_nodes: ArgNodes = []
-    options: Dict[str, Value] = {}
+    options = Options()
     positional = 0
     for arg in node.args:
         if arg.star:
@@ -150,7 +146,7 @@ def _split_call_args(ctx: FileContext, node: cst.Call) -> Tuple[ArgNodes, Dict[s
         elif arg.keyword.value in ("args", "kwargs"):
             arg_nodes.extend(_spread(arg.value))
         else:
-            options[arg.keyword.value] = ctx.evaluator.evaluate(arg.value)
+            options.values[arg.keyword.value] = ctx.evaluate(arg.value)
     return arg_nodes, options
 
 
@@ -181,21 +177,22 @@ def _signature_task(ctx: FileContext, receiver: cst.CSTNode) -> str:
 
 # -- the dispatch and its arguments ------------------------------------------------------
 
-def _add(ctx: FileContext, node: cst.Call, method: str, receiver: str, receiver_qualname: str,
-         arg_nodes: ArgNodes, options: Dict[str, Value], task_name: Optional[str] = None) -> None:
+def _add(ctx: FileContext, node: cst.Call, method: DispatchMethod, receiver: str,
+         receiver_qualname: str, arg_nodes: ArgNodes, options: Options,
+         task_name: Optional[str] = None) -> None:
     scope = ctx.current()
     dispatch = Dispatch(loc=ctx.loc(node), method=method, receiver=receiver,
                         receiver_qualname=receiver_qualname, task_name=task_name,
                         options=options, function=scope.fact.name if scope else "")
-    use = ctx.result_use.get(id(node), "used")
-    if method in CANVAS and use != "discarded":
+    done = ctx.result_use.get(id(node))
+    use: ResultUse = "used"  # a stored result: until the function shows whether it is read
+    if done == "discarded":
+        use = "discarded"
+    elif method in CANVAS:
         use = "canvas"
-    if use.startswith("stored:"):
-        dispatch.result_use = "used"  # until the function shows whether the local is read
-        if scope is not None:
-            scope.stored.append((dispatch, use.split(":", 1)[1]))
-    else:
-        dispatch.result_use = "used" if use == "with" else use
+    elif isinstance(done, Stored) and scope is not None:
+        scope.stored.append((dispatch, done.local))
+    dispatch.result_use = use
     for keyword, arg_node in arg_nodes:
         arg = Arg(loc=ctx.loc(arg_node), keyword=keyword, expr=expr(ctx, arg_node))
         dispatch.args.append(arg)

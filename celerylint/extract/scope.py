@@ -5,8 +5,8 @@ class on its ``visit_`` and leaves it on its ``leave_`` (the walk leaves in reve
 order), so the other visitors see the def they visit as the innermost scope.  It
 records imports inside defs, class bases, the module-level ``if``/``except`` blocks
 that settings are written in, and per function what the rules read of
-its body: calls, ``with`` items, augmented attributes, an early return, and the
-locals that dispatch arguments are followed to.
+its body: calls, ``with`` items, an early return, and the locals that dispatch
+arguments are followed to.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from celerylint.extract.context import FileContext, FunctionScope
+from celerylint.extract.context import BindingKind, FileContext, FunctionScope
 from celerylint.extract.shapes import qualified_shape, shape
 from celerylint.facts import Call, FunctionFact
 from celerylint.values import dotted_name
@@ -114,15 +114,10 @@ class ScopeVisitor(cst.CSTVisitor):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         scope = self.ctx.current()
-        if scope is None:
-            return
-        dotted = dotted_name(node.target)
-        if dotted:
-            scope.fact.augmented_attrs.append(dotted)
-        if isinstance(node.target, cst.Name):
+        if scope is not None and isinstance(node.target, cst.Name):
             self._bind(scope, node.target.value, "aug", node.value, node)
 
-    def _bind(self, scope: FunctionScope, name: str, kind: str, value: cst.CSTNode,
+    def _bind(self, scope: FunctionScope, name: str, kind: BindingKind, value: cst.CSTNode,
               statement: cst.CSTNode) -> None:
         scope.assigns.setdefault(name, []).append((kind, value, self.ctx.line(statement)))
 
@@ -140,8 +135,7 @@ class ScopeVisitor(cst.CSTVisitor):
             text = shape(node)
             scope.fact.calls.append(Call(
                 shape=text, qualname=qualified_shape(ctx, text), loc=ctx.loc(node),
-                keywords=[a.keyword.value for a in node.args if a.keyword is not None],
-                in_with=ctx.result_use.get(id(node)) == "with"))
+                keywords=[a.keyword.value for a in node.args if a.keyword is not None]))
 
 
 def _parameters(params: cst.Parameters) -> Set[str]:

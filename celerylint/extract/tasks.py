@@ -11,7 +11,7 @@ import libcst as cst
 from celerylint.extract import beat
 from celerylint.extract.context import FileContext, positional
 from celerylint.extract.names import PERIODIC_TASK, SHARED_TASK
-from celerylint.facts import Loc, SettingAssign, TaskFact, Value
+from celerylint.facts import Loc, SettingAssign, TaskDecorator, TaskFact, Value
 from celerylint.values import dotted_name
 
 
@@ -59,12 +59,13 @@ def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef) -> None:
                          call.args if call is not None else ())
         task.function = node.name.value
         ctx.facts.tasks.append(task)
-        if kind == "periodic_task" and "run_every" in task.options:
+        if kind == "periodic_task" and "run_every" in task.options.values:
             beat.periodic_task_entry(ctx, node, task, call)
         return
 
 
-def _decorator_kind(ctx: FileContext, func: cst.CSTNode) -> Tuple[Optional[str], str]:
+def _decorator_kind(ctx: FileContext, func: cst.CSTNode
+                    ) -> Tuple[Optional[TaskDecorator], str]:
     """("shared_task" / "periodic_task" / "app.task", the app's name) of a decorator;
     (None, "") when it makes no task."""
     dotted = dotted_name(func)
@@ -81,7 +82,8 @@ def _decorator_kind(ctx: FileContext, func: cst.CSTNode) -> Tuple[Optional[str],
     return None, ""
 
 
-def make_task(ctx: FileContext, func: str, loc: Loc, kind: str, app: str, args) -> TaskFact:
+def make_task(ctx: FileContext, func: str, loc: Loc, kind: TaskDecorator, app: str,
+              args) -> TaskFact:
     """A task with the options of its decorator's (or app.task call's) keywords."""
     task = TaskFact(func=func, qualname=f"{ctx.module}.{func}" if ctx.module else func,
                     loc=loc, decorator=kind, app=app)
@@ -89,8 +91,8 @@ def make_task(ctx: FileContext, func: str, loc: Loc, kind: str, app: str, args) 
         if arg.keyword is None or arg.star:
             continue
         key = arg.keyword.value
-        value = ctx.evaluator.evaluate(arg.value)
-        task.options[key] = value
+        value = ctx.evaluate(arg.value)
+        task.options.values[key] = value
         task.option_locs[key] = ctx.loc(arg.value)
         _read_option(ctx, task, key, value, arg.value)
     return task
@@ -128,7 +130,7 @@ def _task_from_class(ctx: FileContext, node: cst.ClassDef) -> None:
 
 
 def _class_option(task: TaskFact, setting: SettingAssign) -> None:
-    task.options[setting.key] = setting.value
+    task.options.values[setting.key] = setting.value
     task.option_locs[setting.key] = setting.loc
     if setting.key == "name" and setting.value.known:
         task.name = setting.value.value

@@ -114,6 +114,10 @@ class Project:
     def task_annotation(self, task: TaskView, key: str) -> Optional[Value]:
         return _tasks.task_annotation(task, key)
 
+    def written_annotation(self, task: TaskView, key: str) -> Optional[Value]:
+        """``key`` as the annotations the project writes set it (unresolved sources aside)."""
+        return _tasks.written_annotation(task, key)
+
     def acks_late(self, task: TaskView) -> Optional[OptionSource]:
         return _tasks.acks_late(self.index, task)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
-from celerylint.facts import Call, ConfigSource, FileFacts, FunctionFact, ImportFact, SettingAssign
+from celerylint.facts import (Call, ConfigSource, FileFacts, FunctionFact, ImportFact,
+                              SettingAssign, SettingKind)
 
 # Where a setting came from, lowest precedence first (Celery's own order).
-SOURCE_RANK = {"module": 0, "class": 0, "celery-kwarg": 1, "conf-update": 2, "conf-attr": 2,
-               "conf-item": 2}
+SOURCE_RANK: Dict[SettingKind, int] = {"module": 0, "class": 0, "celery-kwarg": 1,
+                                       "conf-update": 2, "conf-attr": 2, "conf-item": 2}
 MAX_REEXPORT_HOPS = 8
 MAX_BASE_CHAIN = 32
 

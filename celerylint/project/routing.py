@@ -32,9 +32,9 @@ def task_queue(index: ProjectIndex, task: TaskView) -> Optional[str]:
 def dispatch_queue(index: ProjectIndex, dispatch: DispatchView) -> Optional[str]:
     """The queue a message is sent to: its ``queue=`` option, else its task's queue;
     None when it cannot be known."""
-    options = dispatch.fact.options
-    if "queue" in options:
-        return queue_name(options["queue"])
+    queue = dispatch.fact.options.values.get("queue")
+    if queue is not None:
+        return queue_name(queue)
     return task_queue(index, dispatch.task) if dispatch.task is not None else None
 
 

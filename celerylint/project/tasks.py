@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-from celerylint.facts import FileFacts, Loc, TaskFact, Value
+from celerylint.facts import FileFacts, Known, Loc, TaskFact, Unknown, Value
 from celerylint.project.index import ProjectIndex
 from celerylint.project.views import AppView, OptionSource, TaskView
 from celerylint.readings import truthy
@@ -72,8 +72,9 @@ def _task_apps(index: ProjectIndex, task: TaskFact, celery_imported: bool, apps:
 
 def task_option(index: ProjectIndex, task: TaskView, key: str) -> Optional[Tuple[Value, str]]:
     """A task option and where it is set: "decorator", or a base class's qualified name."""
-    if key in task.fact.options:
-        return task.fact.options[key], "decorator"
+    options = task.fact.options.values
+    if key in options:
+        return options[key], "decorator"
     for base in task.fact.bases:
         for klass in index.base_chain(base):
             found = index.class_settings(klass).get(key)
@@ -103,23 +104,40 @@ def task_option_site(index: ProjectIndex, task: TaskView, key: str
 def task_setting(task: TaskView, key: str) -> Value:
     """The app setting that applies to a task; unknown when its apps disagree."""
     if not task.apps:
-        return Value.unknown(f"{key} (no Celery app found)")
+        return Unknown(f"{key} (no Celery app found)")
     values = [app.value(key) for app in task.apps]
     first = values[0]
     if all(v.known and first.known and v.value == first.value for v in values):
         return first
-    return Value.unknown(f"{key} (differs between apps)")
+    return Unknown(f"{key} (differs between apps)")
 
 
 def task_annotation(task: TaskView, key: str) -> Optional[Value]:
     """``key`` as the ``task_annotations`` setting sets it for a task (it overrides
     the task's own options); None when not annotated, unknown when unreadable."""
-    setting = task_setting(task, "task_annotations")
+    return _annotation(task_setting(task, "task_annotations"), task.name, key)
+
+
+def written_annotation(task: TaskView, key: str) -> Optional[Value]:
+    """``key`` as the ``task_annotations`` the project writes set it for a task, in the
+    first of its apps where they do: like :func:`task_annotation`, but the annotations
+    that an unresolved config source might hold are not assumed.  None when no app of
+    the task writes annotations that set it, unknown when the written ones are unreadable."""
+    for app in task.apps:
+        written = app.get("task_annotations")
+        found = _annotation(written.value, task.name, key) if written is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _annotation(setting: Value, name: str, key: str) -> Optional[Value]:
+    """``key`` as a ``task_annotations`` value sets it for the task called ``name``."""
     if not setting.known:
-        return Value.unknown(setting.source)
+        return Unknown(setting.source)
     tables = setting.value if isinstance(setting.value, list) else [setting.value]
     for table in tables:
-        found = _annotated(table, (task.name, "*"), key)
+        found = _annotated(table, (name, "*"), key)
         if found is not None:
             return found
     return None
@@ -131,14 +149,14 @@ def _annotated(table, patterns: Tuple[str, str], key: str) -> Optional[Value]:
     if table is None:
         return None
     if not _literal_dict(table):
-        return Value.unknown("task_annotations (not a literal dict)")
+        return Unknown("task_annotations (not a literal dict)")
     for entry in (table.get(pattern) for pattern in patterns):
         if entry is None:
             continue
         if not _literal_dict(entry):
-            return Value.unknown("task_annotations (not a literal dict)")
+            return Unknown("task_annotations (not a literal dict)")
         if key in entry:
-            return Value(True, entry[key])
+            return Known(entry[key])
     return None
 
 

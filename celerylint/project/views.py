@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from celerylint.facts import AppFact, BeatEntry, Dispatch, SettingAssign, TaskFact, Value
+from celerylint.facts import AppFact, BeatEntry, Dispatch, SettingAssign, TaskFact, Unknown, Value
 from celerylint.tables import NEWEST_KNOWN, SettingTable, table as release_table
 
 
@@ -62,7 +62,7 @@ class AppView:
         if found is not None:
             return found.value
         if self.unresolved_sources:
-            return Value.unknown(f"{key} (config source {self.unresolved_sources[0]} not resolved)")
+            return Unknown(f"{key} (config source {self.unresolved_sources[0]} not resolved)")
         return self.table.default(key)
 
 
