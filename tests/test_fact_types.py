@@ -79,7 +79,7 @@ def test_mypy_reports_what_the_fact_types_forbid(tmp_path):
     expected = [(number, line.rpartition("# error: ")[2])
                 for number, line in enumerate(PROBE.splitlines(), start=1) if "# error: " in line]
     found = [(int(m.group(1)), m.group(2)) for m in
-             (re.match(r"[^:]+:(\d+): error: .*\[([a-z-]+)\]$", e) for e in errors) if m]
+             (re.match(r"[^:]*probe\.py:(\d+): error: .*\[([a-z-]+)\]$", e) for e in errors) if m]
     assert found == expected, "\n".join(errors)
 
 
