@@ -115,9 +115,11 @@ PROJECTS: Tuple[Pin, ...] = (
         "fc3c91702b7c203d06a36f8506f85f4ff67685115fe050e4baf000d785ac0a00",
         "wheel: the last sentry release on PyPI, and PyPI has no sdist of it (py38 wheel)",
         "tasks through a project decorator around `app.task`; Django settings"),
-    Pin("Misago", "0.39.6", "sdist", "3.12",
-        "67265caa84e0c1a448547b04a123b2ae9e5fb5ae5f53d9343ec2d9dd14e91074",
-        SDIST, "Django, `CELERY_` namespace"),
+    Pin("Misago", "0.39.6", "wheel", "3.12",
+        "57152ffa4d5d567803594b49163a7b399e93fab438f99ab4a463459936eb9f00",
+        "wheel: it holds devproject/ (the Celery app, settings and test settings), which "
+        "the sdist lacks",
+        "reusable Django forum app with a dev project: `CELERY_` namespace"),
     Pin("lemur", "1.9.3", "sdist", "3.11",
         "a02df46a166338a0b5b00a8ce01fd9078b03f37cfc26523cec6d0c0d216d6183",
         SDIST, "Flask: `make_celery(app)` factory, config from the Flask app"),
@@ -160,9 +162,15 @@ PROJECTS: Tuple[Pin, ...] = (
     Pin("girder-worker", "5.0.21", "sdist", "3.12",
         "bcc64152fe7ed97f67b981db289f9616dd04d6aa44a304afa1d1e9c4768ad103",
         SDIST, "a Task subclass as `task_cls`, config module, signal receivers"),
-    Pin("kiwitcms", "12.4", "sdist", "3.11",
-        "4a9c5c2f36c6a6845f08d0be626f44a85f7689ba9cd3c9b1bfbfd8fe875f93de",
-        SDIST, "Django, `CELERY_` namespace, tasks with `shared_task`"),
+    Pin("arches", "8.1.5", "sdist", "3.12",
+        "2060be779e09310907a8d0c524850d4f19aeba753e9ee5d901eac0b0e6ff06b5",
+        "sdist: the same modules as the wheel plus pyproject.toml and setup.cfg",
+        "Django, `CELERY_` namespace, tasks with `shared_task`"),
+    Pin("galaxy-app", "26.1.2", "sdist", "3.12",
+        "8b22b7302bf3100eaf9239ee9abdc76b1889bf2569696430dfaf1c2a8aa0ffb8",
+        "sdist: the wheel lacks the tests (572 .py files against 436); src/ layout",
+        "a `Celery` subclass built by a factory from the Galaxy config; a decorator "
+        "preset for tasks"),
 )
 
 
@@ -209,7 +217,7 @@ def download(pin: Pin, directory: Path) -> Path:
                    "--python-version", pin.python, "--disable-pip-version-check", "--quiet",
                    "--dest", str(directory), f"{pin.name}=={pin.version}"]
         done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=CHECK_TIMEOUT)
+                              text=True, timeout=CHECK_TIMEOUT)
         found = archive_in(pin, directory)
         if done.returncode != 0 or found is None:
             raise PrimerError(f"pip download {pin.name}=={pin.version} failed:\n{done.stdout}")
@@ -272,7 +280,7 @@ def unpack(pin: Pin, archive: Path, destination: Path) -> Path:
 def package_metadata(root: Path) -> Dict[str, Any]:
     """Requires-Python and the Celery requirements from the unpacked archive's METADATA
     (wheel) or top-level PKG-INFO (sdist); empty when it declares none."""
-    candidates = [root / "PKG-INFO"] + sorted(root.glob("*.dist-info/METADATA"))
+    candidates = [root / "PKG-INFO", *sorted(root.glob("*.dist-info/METADATA"))]
     for path in candidates:
         if path.is_file():
             message = email.parser.Parser().parsestr(path.read_text(encoding="utf-8",
@@ -353,7 +361,7 @@ def celerylint_location() -> str:
     done = subprocess.run([sys.executable, "-c", "import celerylint, os; "
                            "print(os.path.dirname(os.path.abspath(celerylint.__file__)))"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, cwd=str(Path.home()))
+                          text=True, cwd=str(Path.home()))
     return done.stdout.strip()
 
 
@@ -363,8 +371,8 @@ def run_check(root: Path, jobs: Optional[int]) -> Tuple[List[Dict[str, Any]], in
     if jobs:
         command += ["-j", str(jobs)]
     start = time.perf_counter()
-    done = subprocess.run(command + ["."], cwd=str(root), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=CHECK_TIMEOUT)
+    done = subprocess.run([*command, "."], cwd=str(root), capture_output=True,
+                          text=True, timeout=CHECK_TIMEOUT)
     seconds = time.perf_counter() - start
     try:
         findings = json.loads(done.stdout) if done.stdout.strip() else []
@@ -377,8 +385,8 @@ def run_stats(root: Path, jobs: Optional[int]) -> Dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--view-stats", str(root)]
     if jobs:
         command += ["--jobs", str(jobs)]
-    done = subprocess.run(command, cwd=str(root), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=CHECK_TIMEOUT)
+    done = subprocess.run(command, cwd=str(root), capture_output=True,
+                          text=True, timeout=CHECK_TIMEOUT)
     try:
         return dict(json.loads(done.stdout))
     except ValueError:
@@ -471,7 +479,7 @@ def keyed(project: str, findings: Iterable[Dict[str, Any]]) -> Dict[Key, Dict[st
     result: Dict[Key, Dict[str, Any]] = {}
     for finding in sorted(findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"])):
         base = (project, finding["path"], finding["code"], finding["fingerprint"])
-        result[base + (seen[base],)] = finding
+        result[(*base, seen[base])] = finding
         seen[base] += 1
     return result
 
@@ -595,11 +603,17 @@ def _apps_text(stats: Dict[str, Any]) -> str:
     if not apps:
         return "0"
     parts = []
-    for app in apps:
-        unresolved = "; " + ", ".join(f"`{u}`" for u in app["unresolved"]) if app["unresolved"] \
-            else ""
+    for app in apps[:3]:
+        unresolved = "; " + ", ".join(f"`{_short(u)}`" for u in app["unresolved"]) \
+            if app["unresolved"] else ""
         parts.append(f"{app['settings']}{unresolved}")
-    return f"{len(apps)} ({' / '.join(parts)})"
+    more = f" / {len(apps) - 3} more" if len(apps) > 3 else ""
+    return f"{len(apps)} ({' / '.join(parts)}{more})"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split()).replace("`", "'").replace("|", "\\|")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def project_table(runs: Sequence[ProjectRun], comparison: Comparison) -> List[str]:
@@ -633,7 +647,7 @@ def _finding_line(key: Key, finding: Dict[str, Any]) -> str:
 def report(runs: Sequence[ProjectRun], comparison: Comparison, header: Dict[str, str]) -> str:
     out = ["# celerylint primer run", ""]
     out += [f"- {name}: {value}" for name, value in header.items()]
-    out += ["", "## Per rule", ""] + rule_table(comparison)
+    out += ["", "## Per rule", "", *rule_table(comparison)]
     out += ["", settings_name_share(comparison), "", "## Per project", ""]
     out += project_table(runs, comparison)
     problems = [run for run in runs if run.error or run.exit_code not in (0, 1) or run.stderr]
@@ -658,7 +672,7 @@ def report(runs: Sequence[ProjectRun], comparison: Comparison, header: Dict[str,
 def git_commit() -> str:
     done = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty",
                            "--abbrev=10"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          universal_newlines=True)
+                          text=True)
     return done.stdout.strip() or "unknown"
 
 
