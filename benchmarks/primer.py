@@ -56,6 +56,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # celerylint's own dependency on Python < 3.11
+    import tomli as tomllib
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 TRIAGE = HERE / "primer" / "triage.json"
@@ -301,10 +306,6 @@ def _toml_string(text: str) -> str:
 
 
 def has_celerylint_table(pyproject: Path) -> bool:
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
     try:
         data = tomllib.loads(pyproject.read_bytes().decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError):
