@@ -54,7 +54,9 @@ class FeatureVisitor(cst.CSTVisitor):
         if node.asynchronous is not None:
             self._note("async with", (3, 5), node)
         # `with (a as b):` (3.9's parser); `with (a, b):` is a tuple in every Python
-        if node.lpar and any(item.asname is not None for item in node.items):
+        # (lpar is MaybeSentinel.DEFAULT, which is true, when there is no parenthesis)
+        parenthesized = isinstance(node.lpar, cst.LeftParen)
+        if parenthesized and any(item.asname is not None for item in node.items):
             self._note("parenthesized context managers", (3, 9), node)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:

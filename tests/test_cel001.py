@@ -55,6 +55,10 @@ IDS = [f"{name}-{number}" for number, (name, *_) in enumerate(CONSTRUCTS)]
 LOOK_ALIKES = [
     ("3.11", "x = f'{a[\"b\"]}' + f\"{a['b']}\" + f'''{\"x\"}''' + f'{a!r:>{width}}'\n"),
     ("3.0", "with (a, b):\n    pass\n"),  # a tuple: valid in every Python 3
+    ("3.0", "with open(p) as f:\n    pass\n"),  # the primer: 40 false CEL001 on sentry, saleor
+    ("3.0", "with open(p) as f, open(q) as g:\n    pass\n"),
+    ("3.0", "with lock(\n    name,\n    timeout=1,\n) as held:\n    pass\n"),
+    ("3.0", "with (open(p)) as f:\n    pass\n"),  # a parenthesized expression, not items
     ("3.0", "try:\n    pass\nexcept (ValueError, TypeError):\n    pass\n"),
     ("3.0", "@a.b(c)\ndef f():\n    pass\n"),
     ("3.0", "x = a[b, c]\n"),
