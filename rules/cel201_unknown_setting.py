@@ -8,7 +8,7 @@ from celerylint.project import AppView, IgnoredKey, Project
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import addon_key, meaning, namespace_prefix, spelled_for
 from celerylint.tables import SettingTable
-from celerylint.versions import added_in, removed_in, setting_elsewhere
+from celerylint.versions import added_in, cli_setting_since, removed_in, setting_elsewhere
 
 # Settings Celery reads with `app.conf.get(...)` although its defaults table
 # (celery.app.defaults) does not declare them, so no table can be imported.
@@ -75,10 +75,20 @@ class UnknownSettingRule(Rule):
       (`CELERY_EMAIL_*`), celery-sqlalchemy-scheduler (`beat_dburi`).  Add
       others with the `known-settings` option (names as written, or with the
       namespace prefix left off).
+    - Keys the project's code reads back from the app: `app.conf.my_key`,
+      `app.conf["my_key"]`, `app.conf.get("my_key")`, `getattr(app.conf,
+      "my_key")` (`self.app.conf`, `current_app.conf` too), looked up as
+      Celery looks them up under the app's namespace (`app.conf.my_key` reads
+      `CELERY_MY_KEY` under `namespace="CELERY"`).  Removing such a key
+      would break the code that reads it.
     - Settings Celery reads although its defaults table does not list them:
       `result_backend_thread_safe`, `override_backends`,
       `cassandra_secure_bundle_path`, `gcs_threadpool_maxsize`,
-      `firestore_project`.
+      `firestore_project`; and the settings the `celery` command line reads
+      as `<command>_<option>` (Celery 5.4 on: `worker_pidfile`,
+      `beat_logfile`, `events_uid`, ...: the logfile, pidfile, uid, gid,
+      umask and executable of `worker`, `beat` and `events`).  Before 5.4 such
+      a key is reported as one the command line reads only since 5.4.
     - Real settings that the namespace makes Celery ignore: that is CEL204.
     - A key that Celery does not read because another spelling of the same
       setting wins (`CELERY_TASK_ACKS_LATE` and `CELERY_ACKS_LATE` together).
@@ -95,17 +105,16 @@ class UnknownSettingRule(Rule):
                           "extra setting names (of add-ons or the project) that are not errors"),)
 
     def check(self, project: Project) -> Iterator[Finding]:
-        reads = project.setting_reads()
         known = set(self.option("known-settings"))
-        findings = (self._check_key(project, app, key, reads, known)
+        findings = (self._check_key(project, app, key, known)
                     for app in project.apps for key in app.ignored)
         return first_per_location(finding for finding in findings if finding is not None)
 
-    def _check_key(self, project: Project, app: AppView, ignored: IgnoredKey, reads: Set[str],
+    def _check_key(self, project: Project, app: AppView, ignored: IgnoredKey,
                    known: Set[str]) -> Optional[Finding]:
         key = ignored.assign.key
         version = project.target_version
-        if ignored.shadowed or key in reads or addon_key(key, app.namespace):
+        if ignored.shadowed or project.reads_back(app, key) or addon_key(key, app.namespace):
             return None
         prefix = namespace_prefix(app.namespace)
         bare = key[len(prefix):] if prefix and key.startswith(prefix) else key
@@ -115,6 +124,13 @@ class UnknownSettingRule(Rule):
         if read_as in UNDECLARED_SETTINGS:
             return None
         names = project.settings_table
+        if read_as in names.cli_settings:
+            return None
+        since = cli_setting_since(read_as, version)
+        if since is not None:
+            return self.finding(ignored.path, ignored.assign.loc, (
+                f"{key} is read by the celery command line only since Celery "
+                f"{since[0]}.{since[1]}, so Celery {version[0]}.{version[1]} ignores it"))
         if meaning(key, app.namespace, names) is not None:
             return None  # a real setting the namespace hides: CEL204
         setting = setting_elsewhere(key, app.namespace, version)

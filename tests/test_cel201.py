@@ -73,3 +73,51 @@ def test_settings_celery_4_dropped_are_named_as_removed(project):
     assert finding.message == ("CELERYD_AUTORELOADER was removed in Celery 4.0, so Celery 4.4 "
                                "ignores it: remove it")
     assert project(files, select="CEL201", target_version=(3, 1)) == []
+
+
+def test_command_line_settings_before_celery_5_4(project):
+    """worker_pidfile is read by `celery worker` from app.conf since 5.4 (DaemonOption)."""
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.conf.update(worker_pidfile="/run/w.pid", beat_umask="022")
+        """}
+    assert project(files, select="CEL201", target_version=(5, 4)) == []
+    messages = [f.message for f in project(files, select="CEL201", target_version=(5, 3))]
+    assert messages == [
+        "worker_pidfile is read by the celery command line only since Celery 5.4, so Celery 5.3 "
+        "ignores it",
+        "beat_umask is read by the celery command line only since Celery 5.4, so Celery 5.3 "
+        "ignores it"]
+
+
+def test_reads_back_follow_the_namespace(project):
+    """app.conf.name reads CELERY_NAME under namespace CELERY, not NAME or OTHER_NAME."""
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.config_from_object("proj.config", namespace="CELERY")
+        """, "proj/config.py": """
+        CELERY_TASK_AUDIT_QUEUE = "audit"
+        CELERY_BROKER_URL = "redis://"
+        """, "proj/audit.py": """
+        from proj.celery import app
+
+        def queue():
+            return app.conf.task_audit_queue
+        """}
+    assert project(files, select="CEL201") == []
+    files["proj/audit.py"] = files["proj/audit.py"].replace("task_audit_queue", "audit_queue")
+    assert [f.line for f in project(files, select="CEL201")] == [1]
+
+
+def test_writes_are_not_reads(project):
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.conf.task_ack_late = True
+        app.conf["task_ack_lates"] = True
+        del app.conf.task_ack_latest
+        app.conf.update(task_acks_lat=True)
+        """}
+    assert [f.line for f in project(files, select="CEL201")] == [3, 4, 6]
