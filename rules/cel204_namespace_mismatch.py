@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from celerylint.project import AppView, IgnoredKey, Project
+from celerylint.project import AppView, IgnoredKey, Project, ResolvedSetting
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import meaning, namespace_prefix, spelled_for
 
@@ -25,6 +25,11 @@ class NamespaceMismatchRule(Rule):
     It decides as the target Celery version looks settings up, so it never
     reports a name that reads the same both ways (`CELERY_RESULT_BACKEND`
     is both the old name and the prefixed new name of `result_backend`).
+
+    When the app already sets the same setting under the name Celery reads
+    (`CELERY_TASK_ACKS_LATE = True` above `CELERY_ACKS_LATE = True`), the
+    ignored key is only a duplicate: the message names the key that wins and
+    says to remove the ignored one.
 
     ## Why is this bad?
     The setting does nothing and Celery says nothing.  The classic case is
@@ -79,6 +84,10 @@ class NamespaceMismatchRule(Rule):
         setting = meaning(key, app.namespace, project.settings_table)
         if setting is None:
             return None
+        provided = app.get(setting)
+        if provided is not None:
+            return self.finding(ignored.path, ignored.assign.loc,
+                                _duplicate(key, provided, ignored.path))
         release = "Celery {}.{}".format(*project.target_version)
         prefix = namespace_prefix(app.namespace)
         if prefix:
@@ -90,3 +99,10 @@ class NamespaceMismatchRule(Rule):
             f"{key} is ignored: the app has no namespace, so Celery does not take the "
             f"CELERY_ prefix off; write {setting}, or pass namespace='CELERY' to "
             f"config_from_object"))
+
+
+def _duplicate(key: str, provided: ResolvedSetting, path: str) -> str:
+    where = f"line {provided.assign.loc.line}" if provided.path == path else \
+        f"{provided.path}:{provided.assign.loc.line}"
+    return (f"{key} duplicates {provided.assign.key} ({where}), the name Celery reads; "
+            f"remove {key}")
