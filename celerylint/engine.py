@@ -383,7 +383,7 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
         + failures)
     result.incomplete = sorted((f.path, f.internal_error or f.error or "")
                                for f in facts if f.path not in report_paths
-                               and (f.internal_error or f.error and not _syntax_error_ignored(f, config)))
+                               and (f.internal_error or (f.error and not _syntax_error_ignored(f, config))))
     return result
 
 

@@ -127,7 +127,7 @@ class Options:
         """Whether the options set ``key``, or may in a part that cannot be read."""
         return key in self.values or self.unreadable is not None
 
-    def update(self, other: "Options") -> None:
+    def update(self, other: Options) -> None:
         """``other`` given after these (``dict(self, **other)``): its values win; the
         result is unreadable when either is (with ``other``'s source text first)."""
         self.values.update(other.values)

@@ -291,7 +291,7 @@ class Matcher:
 
     def __init__(self, patterns: List[Pattern]):
         self.patterns = _without_repeats(patterns)
-        self._compiled: Optional[List[Tuple[Optional["re.Pattern[bytes]"], List[int]]]] = None
+        self._compiled: Optional[List[Tuple[Optional[re.Pattern[bytes]], List[int]]]] = None
 
     def ignored(self, relative: str, is_dir: bool) -> bool:
         """``relative``: the path from the work tree top, "/"-separated."""
@@ -309,7 +309,7 @@ class Matcher:
                 deciding = max(deciding, index[match.lastindex - 1])
         return deciding >= 0 and not self.patterns[deciding].negated
 
-    def _compile(self, on_name: bool) -> Tuple[Optional["re.Pattern[bytes]"], List[int]]:
+    def _compile(self, on_name: bool) -> Tuple[Optional[re.Pattern[bytes]], List[int]]:
         chosen = [(i, p) for i, p in enumerate(self.patterns) if p.on_name == on_name][::-1]
         if not chosen:
             return None, []

@@ -159,7 +159,7 @@ class _CrontabParser:
 
     def __init__(self, max_: int, min_: int) -> None:
         self.max_, self.min_ = max_, min_
-        self.patterns: Sequence[Tuple["re.Pattern[str]", Callable[[Sequence[Any]], List[int]]]] = (
+        self.patterns: Sequence[Tuple[re.Pattern[str], Callable[[Sequence[Any]], List[int]]]] = (
             (re.compile(self._range + self._steps), self._range_steps),
             (re.compile(self._range), self._expand_range),
             (re.compile(self._star + self._steps), self._star_steps),
@@ -228,7 +228,7 @@ def _min_gap_minutes(minute: FrozenSet[int], hour: FrozenSet[int], day_of_week: 
     if not times:
         return None
     if day_of_week == ALL_WEEKDAYS and day_of_month == ALL_MONTH_DAYS and month_of_year == ALL_MONTHS:
-        return min(gaps + [MINUTES_PER_DAY + times[0] - times[-1]])
+        return min([*gaps, MINUTES_PER_DAY + times[0] - times[-1]])
     # Celery runs on a date only when month, day of month AND weekday all match.
     days = []
     day = CALENDAR_START

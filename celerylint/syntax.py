@@ -226,7 +226,7 @@ _CLOSING = {")": "(", "]": "[", "}": "{"}
 _TRIPLE_QUOTES = ("'''", '"""')
 
 
-def parser_error(exc: "cst.ParserSyntaxError", text: str) -> Tuple[str, int, int]:
+def parser_error(exc: cst.ParserSyntaxError, text: str) -> Tuple[str, int, int]:
     """A refusal of libcst's as (message, line, column), the same on every host.
 
     What a lexical scan can pin down (a bracket never closed or closed by the wrong

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
@@ -69,7 +69,7 @@ def _holds_object(value: Any) -> bool:
 DATA_FILE = Path(__file__).with_name("data") / "celery.json"  # shipped as package data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data() -> Dict[str, Any]:
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
 
@@ -94,7 +94,7 @@ def table(version: Version) -> SettingTable:
     return _table(supported_version(version))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: Version) -> SettingTable:
     data = _data()["celery"]["{}.{}".format(*version)]
     settings: Dict[str, Dict[str, Any]] = data["settings"]

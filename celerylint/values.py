@@ -368,7 +368,7 @@ class Evaluator:
             return self._eval_env_default(node, qualname in ENV_GETTERS)
         if qualname in CONVERTERS and len(node.args) == 1 and not node.args[0].keyword:
             inner = self._eval(node.args[0].value)
-            if inner is None or inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN):
+            if inner is None or (inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN)):
                 return None
             if qualname in ("int", "float") and inner.kind == "str" and len(inner.data) > MAX_NUMBER_TEXT:
                 return None

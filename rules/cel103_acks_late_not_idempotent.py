@@ -186,7 +186,7 @@ def _reachable(project: Project, task: TaskView, body: FunctionFact
             if callee is None or callee.name in seen:
                 continue
             seen.add(callee.name)
-            callee_path = path + ((function, call.loc.line),)
+            callee_path = (*path, (function, call.loc.line))
             found.append((callee, callee_path))
             todo.append((callee, callee_path, depth + 1))
     return found
@@ -215,7 +215,7 @@ def _first_unguarded_effect(project: Project, task: TaskView, reached
         for line, what in found:
             if _early_return_before(path, function, line):
                 continue
-            order = tuple(call_line for _, call_line in path) + (line,)
+            order = (*(call_line for _, call_line in path), line)
             effects.append((order, SideEffect(what, line, label)))
     if not effects:
         return None
@@ -223,7 +223,7 @@ def _first_unguarded_effect(project: Project, task: TaskView, reached
 
 
 def _early_return_before(path, function: FunctionFact, line: int) -> bool:
-    steps = list(path) + [(function, line)]
+    steps = [*path, (function, line)]
     return any(0 < f.early_return_line < at for f, at in steps)
 
 

@@ -102,7 +102,7 @@ def download(project: str, release: str, directory: Path) -> Path:
                                "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                                "--dest", str(directory), f"{project}=={release}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
+                              text=True)
         found = _wheel_in(project, release, directory)
         if done.returncode != 0 or found is None:
             raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
@@ -372,7 +372,7 @@ def dumps(data: Dict[str, Any]) -> str:
         if flat or not value:
             return json.dumps(value, sort_keys=True, ensure_ascii=True)
         pad = " " * (depth + 1)
-        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, path + (key,))}"
+        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, (*path, key))}"
                  for key in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     return emit(data, 0, ()) + "\n"

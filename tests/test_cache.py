@@ -17,8 +17,7 @@ CACHE = ".celerylint_cache"
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json", *args],
-                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300)
+                          cwd=root, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -160,8 +159,7 @@ PROBE = ("import sys; from celerylint.cli import main; code = main(sys.argv[1:])
 def imports_libcst(root: Path, *args: str) -> bool:
     # -j 1: extraction in this process, where sys.modules can tell
     done = subprocess.run([sys.executable, "-c", PROBE, "check", "-j", "1", *args],
-                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300)
+                          cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1), done.stderr
     flags = [line for line in done.stderr.splitlines() if line.startswith("LIBCST_IMPORTED=")]
     return flags == ["LIBCST_IMPORTED=True"]

@@ -45,8 +45,8 @@ def run(*args: str, cwd: Path, script: bool = False) -> subprocess.CompletedProc
         command = [str(Path(sysconfig.get_path("scripts")) / "celerylint")]
     else:
         command = [sys.executable, "-m", "celerylint"]
-    return subprocess.run(command + list(args), cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    return subprocess.run(command + list(args), cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
 
 
 def lines(text: str) -> List[str]:
@@ -251,7 +251,7 @@ def test_statistics(cli_project):
     result = run("check", "--statistics", cwd=cli_project)
 
     assert result.returncode == 1
-    assert lines(result.stdout) == REPORTED + ["2     CEL001 syntax-error"]
+    assert lines(result.stdout) == [*REPORTED, "2     CEL001 syntax-error"]
 
 
 def test_rule_and_rules_commands(tmp_path):
@@ -307,9 +307,9 @@ def test_noqa_comments(cli_project):
     reported = {line.split(":")[0] for line in lines(run("check", cwd=cli_project).stdout)}
 
     assert "proj/noqa_all.py" not in reported  # bare noqa
-    assert "proj/noqa_code.py" not in reported  # noqa: CEL001
-    assert "proj/noqa_prefix.py" not in reported  # NOQA:CEL0 (a prefix, any case of noqa)
-    assert "proj/noqa_other.py" in reported  # noqa for another code
+    assert "proj/noqa_code.py" not in reported  # its noqa names CEL001
+    assert "proj/noqa_prefix.py" not in reported  # "NOQA:CEL0": a prefix, any case of noqa
+    assert "proj/noqa_other.py" in reported  # its noqa names another code
 
 
 def without_broken_proj(root: Path) -> Path:
@@ -377,7 +377,7 @@ def test_exclude_replaces_the_defaults(cli_project):
 
     result = run("check", cwd=cli_project)
 
-    assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}"] + REPORTED
+    assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}", *REPORTED]
 
 
 @pytest.mark.slow
@@ -724,7 +724,7 @@ def test_cache_dir_option_and_environment(cli_project, tmp_path):
     run("check", "--cache-dir", str(by_option), cwd=cli_project)
     env = dict(os.environ, CELERYLINT_CACHE_DIR=str(by_env))
     done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=cli_project, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          capture_output=True, text=True)
 
     assert lines(done.stdout) == REPORTED
     assert list(by_option.glob("*.json")) and list(by_env.glob("*.json"))
@@ -816,7 +816,7 @@ def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
     make_project(tmp_path, {"caf\u00e9.py": BROKEN})
     env = dict(os.environ, PYTHONIOENCODING="ascii")
     done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=tmp_path, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          capture_output=True)
 
     assert done.returncode == 1, done.stderr
     assert done.stdout == f"caf\\xe9.py:1:11: {SYNTAX_ERROR}\n".encode("ascii")
@@ -824,8 +824,8 @@ def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
 
 
 def run_raw(cwd: Path, shell_command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["/bin/sh", "-c", shell_command], cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+    return subprocess.run(["/bin/sh", "-c", shell_command], cwd=cwd, capture_output=True,
+                          text=True, timeout=300,
                           env=dict(__import__("os").environ, PYEXE=sys.executable))
 
 

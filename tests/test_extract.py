@@ -6,7 +6,7 @@ line and column is independent of the extractor.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -22,7 +22,7 @@ EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 TREES = sorted(p.name for p in EXTRACT.iterdir() if (p / "pyproject.toml").is_file())
 
 
-@lru_cache(maxsize=None)
+@cache
 def tree(name: str) -> Dict[str, FileFacts]:
     """Facts of every file of one fixture tree, keyed by path relative to the tree."""
     return {f.path: f for f in collect_tree_facts(EXTRACT / name)}

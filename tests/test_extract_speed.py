@@ -135,7 +135,7 @@ class _Marked:
         self.events, self.mark = events, mark
 
     def append(self, event) -> None:
-        self.events.append((self.mark,) + event)
+        self.events.append((self.mark, *event))
 
 
 CASES = sources()
@@ -199,7 +199,7 @@ def test_extraction_visits_no_leaf_node():
     """walk() does not enter LEAF_NODES: the visitors must have nothing to do there."""
     leaf_types = [t for t in NODE_TYPES if issubclass(t, LEAF_NODES)]
     assert len(leaf_types) > 20
-    for visitor in VISITORS + (FeatureVisitor,):
+    for visitor in (*VISITORS, FeatureVisitor):
         for leaf in leaf_types:
             for method in ("visit_" + leaf.__name__, "leave_" + leaf.__name__):
                 assert getattr(visitor, method, None) is getattr(cst.CSTVisitor, method, None)

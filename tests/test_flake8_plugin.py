@@ -172,7 +172,7 @@ def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
     assert ("../flake8_project/proj/celery.py", 8, 62, "CEL104") in from_unrelated
     assert from_unrelated == runner_rows(unrelated, relative)
     in_project = rows(flake8(proj, "--select", "CEL", "proj/celery.py").stdout)
-    assert {(row[0].replace("../flake8_project/", ""),) + row[1:] for row in from_unrelated} == \
+    assert {(row[0].replace("../flake8_project/", ""), *row[1:]) for row in from_unrelated} == \
         in_project
 
 

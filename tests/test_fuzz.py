@@ -98,7 +98,7 @@ def engine_and_plugin(root: Path, source: str) -> None:
         assert not result.internal_errors, result.internal_errors
         clear_memo()
         with time_limit(CALL_SECONDS):
-            findings, failures = check_text(str(path), source)
+            _findings, failures = check_text(str(path), source)
         assert failures == [], failures
     finally:
         os.chdir(old)

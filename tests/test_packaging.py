@@ -39,7 +39,7 @@ def wheel(tmp_path_factory) -> Path:
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = workdir / "dist"
     result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             timeout=600)
     assert result.returncode == 0, result.stdout[-3000:]
     (built,) = out.glob("celerylint-*.whl")
@@ -106,22 +106,22 @@ def test_installed_wheel_lists_rules_from_its_own_copy(wheel, tmp_path):
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
     site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
+                                   stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
     outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     Path(site_packages, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
     install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index",
                               "--disable-pip-version-check", "--quiet", str(wheel)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert install.returncode == 0, install.stdout
 
     # the venv's copy, not an editable install of the checkout, is what runs
     where = subprocess.run([str(python), "-c", "import celerylint.rules as r; print(r.__file__)"],
-                           cwd=tmp_path, stdout=subprocess.PIPE, universal_newlines=True, check=True)
+                           cwd=tmp_path, stdout=subprocess.PIPE, text=True, check=True)
     installed = Path(where.stdout.strip()).resolve()
     assert str(installed).startswith(str(env_dir.resolve())), installed
 
     listed = subprocess.run([str(bin_dir / "celerylint"), "rules"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                            capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     codes = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
     assert "CEL001" in codes
@@ -178,7 +178,7 @@ def test_vermin_finds_nothing_newer_than_python_3_9():
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from vermin.main import main; sys.exit(main())", "--target=3.9-", "--no-tips", "--violations",
          *SOURCE_DIRS],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert result.returncode == 0, result.stdout
 
 

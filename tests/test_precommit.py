@@ -90,7 +90,7 @@ def try_repo(hook_repo: Path, target: Path, home: Path, *files: str) -> subproce
         [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "celerylint",
          *selection, "--color", "never"],
         cwd=target, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        universal_newlines=True, timeout=900)
+        text=True, timeout=900)
 
 
 def test_hook_definition_matches_the_cli():

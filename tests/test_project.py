@@ -4,7 +4,7 @@ resolved to tasks, and the queue each task goes to."""
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict
 
@@ -16,7 +16,7 @@ from conftest import collect_tree_facts
 EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 
 
-@lru_cache(maxsize=None)
+@cache
 def view(name: str) -> Project:
     return Project(collect_tree_facts(EXTRACT / name))
 

@@ -105,7 +105,7 @@ def celery_app(ctx: FileContext, node: cst.Call, cls: str) -> None:
 def _app_variable(ctx: FileContext, var: str) -> str:
     """The qualified name of the app assigned to ``var``, remembered for the file."""
     scope = [] if ctx.at_module_level() else [s.fact.name for s in ctx.functions[-1:]]
-    qualname = ".".join([p for p in [ctx.module] + scope + [var] if p])
+    qualname = ".".join([p for p in [ctx.module, *scope, var] if p])
     ctx.app_vars[var] = qualname
     return qualname
 

@@ -152,14 +152,14 @@ class FileContext:
             if not aliased or aliased.split(".")[0] == parts[0] or parts[0] in seen:
                 return ".".join([self.module, dotted]) if self.module else dotted
             seen.add(parts[0])
-            dotted = ".".join([aliased] + parts[1:])
+            dotted = ".".join([aliased, *parts[1:]])
 
     def _through_imports(self, parts: List[str]) -> Optional[str]:
         """The name with its longest imported head replaced by the import's target."""
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
             if head in self.imports:
-                return ".".join([self.imports[head]] + parts[cut:])
+                return ".".join([self.imports[head], *parts[cut:]])
         return None
 
     def follow_constant(self, node: cst.CSTNode) -> cst.CSTNode:

@@ -18,7 +18,7 @@ Span = Tuple[int, int, int, int]  # line, column, end line, end column; columns 
 
 class _SyntacticSpan:
     """``record_syntactic_position`` of libcst's PositionProvider, as a plain context manager."""
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
 
     def __init__(self, state, node, start_node, end_node):
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
@@ -53,7 +53,7 @@ class _PositionState(PositionProvidingCodegenState):
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self._stack.pop()
         if id(node) not in self.provider:  # a syntactic span is already recorded
-            self.provider[id(node)] = start + (self.line, self.column)
+            self.provider[id(node)] = (*start, self.line, self.column)
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         return _SyntacticSpan(self, node, start_node, end_node)
@@ -178,4 +178,4 @@ def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
             method(node)
 
     visit(root)
-    visit = None  # noqa: F841 (the closure refers to itself: free it now, not at a gc)
+    visit = None  # the closure refers to itself: free it now, not at a gc

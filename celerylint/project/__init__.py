@@ -29,8 +29,18 @@ from celerylint.project.views import (AppView, BeatView, DispatchView, IgnoredKe
                                       ResolvedSetting, TaskView)
 from celerylint.tables import NEWEST_KNOWN, table as release_table
 
-__all__ = ["Project", "AppView", "TaskView", "DispatchView", "BeatView", "ResolvedSetting",
-           "IgnoredKey", "OptionSource", "TASK_BASE_CLASSES", "body_calls"]
+__all__ = [
+    "TASK_BASE_CLASSES",
+    "AppView",
+    "BeatView",
+    "DispatchView",
+    "IgnoredKey",
+    "OptionSource",
+    "Project",
+    "ResolvedSetting",
+    "TaskView",
+    "body_calls",
+]
 
 
 class Project:
