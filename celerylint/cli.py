@@ -283,7 +283,9 @@ def _check(args: argparse.Namespace) -> int:
     if use_cache:
         _refuse_unsafe_caches([item.config for item in planned])
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = check_planned(planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes))
+    result = check_planned(
+        planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes)
+    )
     _write(FORMATS[args.format](result.findings))
     if args.statistics:
         statistics = format_statistics(result.findings)

@@ -44,7 +44,9 @@ def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     folded = os.path.normcase(absolute)
     best: Optional[str] = None
     for base in _source_roots(os.path.abspath(root), tuple(src)):
-        if folded.startswith(os.path.normcase(base)) and (best is None or len(absolute) - len(base) < len(best)):
+        if folded.startswith(os.path.normcase(base)) and (
+            best is None or len(absolute) - len(base) < len(best)
+        ):
             best = absolute[len(base):]
     parts = best.split(os.sep) if best is not None else [os.path.basename(absolute)]
     parts[-1] = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
@@ -69,7 +71,9 @@ def facts_for_source(source: Source, root: Path, src: Sequence[str]) -> FileFact
     if source.text is None:
         facts = FileFacts(path=source.relpath, module=module)
         facts.error = source.error or "cannot read file"
-        facts.error_loc = Loc(source.error_line, source.error_col, source.error_line, source.error_col)
+        facts.error_loc = Loc(
+            source.error_line, source.error_col, source.error_line, source.error_col
+        )
         return facts
     return parse_and_extract(source.text, source.relpath, module, is_package)
 
@@ -273,7 +277,9 @@ def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tup
         try:
             findings.extend(rule.check(project))
         except Exception as exc:  # one broken rule must not hide the others
-            failures.append((rule_class.code, f"rule {rule_class.code} failed: {type(exc).__name__}: {exc}"))
+            failures.append(
+                (rule_class.code, f"rule {rule_class.code} failed: {type(exc).__name__}: {exc}")
+            )
     return findings, failures
 
 
@@ -381,9 +387,12 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     result.internal_errors = sorted(
         [(f.path, f.internal_error) for f in facts if f.internal_error and f.path in report_paths]
         + failures)
-    result.incomplete = sorted((f.path, f.internal_error or f.error or "")
-                               for f in facts if f.path not in report_paths
-                               and (f.internal_error or (f.error and not _syntax_error_ignored(f, config))))
+    result.incomplete = sorted(
+        (f.path, f.internal_error or f.error or "")
+        for f in facts
+        if f.path not in report_paths
+        and (f.internal_error or (f.error and not _syntax_error_ignored(f, config)))
+    )
     return result
 
 

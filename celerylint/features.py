@@ -34,7 +34,9 @@ class FeatureVisitor(cst.CSTVisitor):
         if name in self.found:
             return
         line, col, end_line, end_col = self.positions.get(id(node), (1, 0, 1, 0))
-        self.found[name] = SyntaxFeature(name, list(version), Loc(line, col + 1, end_line, end_col + 1))
+        self.found[name] = SyntaxFeature(
+            name, list(version), Loc(line, col + 1, end_line, end_col + 1)
+        )
 
     # 3.5
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -64,7 +64,18 @@ import weakref
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+)
 
 from celerylint import __version__
 from celerylint.config import ConfigError
@@ -348,7 +359,14 @@ def _stamp(path: Path, context: Tuple) -> Stamp:
         status = os.stat(path)
     except OSError:
         return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino, status.st_dev, *context)
+    return (
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+        status.st_dev,
+        *context,
+    )
 
 
 def _project_from_disk(paths: List[Path], config: Config, memo: Optional[RunMemo]

@@ -211,7 +211,7 @@ class _CrontabParser:
         except ValueError:
             abbreviation = text[0:3].lower()
             if abbreviation in MONTH_NAMES:
-                raise _Rejected("month names are read by some releases only")
+                raise _Rejected("month names are read by some releases only") from None
             if abbreviation not in WEEKDAYS:
                 raise
             number = WEEKDAYS[abbreviation]
@@ -227,7 +227,11 @@ def _min_gap_minutes(minute: FrozenSet[int], hour: FrozenSet[int], day_of_week: 
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     if not times:
         return None
-    if day_of_week == ALL_WEEKDAYS and day_of_month == ALL_MONTH_DAYS and month_of_year == ALL_MONTHS:
+    if (
+        day_of_week == ALL_WEEKDAYS
+        and day_of_month == ALL_MONTH_DAYS
+        and month_of_year == ALL_MONTHS
+    ):
         return min([*gaps, MINUTES_PER_DAY + times[0] - times[-1]])
     # Celery runs on a date only when month, day of month AND weekday all match.
     days = []

@@ -114,7 +114,7 @@ def _names_of_later_releases(settings: Mapping[str, Any]) -> FrozenSet[str]:
     """The names of a release without new-style names (3.1) that are real new-style names:
     those of settings later releases kept, not of the ones they dropped."""
     later = set()
-    for text, data in _data()["celery"].items():
+    for data in _data()["celery"].values():
         if data["lowercase_names"]:
             later.update(data["settings"])
     return frozenset(key for key in settings if key in later)

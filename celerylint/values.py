@@ -82,7 +82,9 @@ SEQUENCES = {"str", "bytes", "list", "tuple"}  # concatenated with +, repeated w
 PLAIN = SCALARS | {"bytes", "list", "tuple", "set", "dict"}  # truth value as Python's
 KIND_OF_NODE = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}
 KIND_OF_TYPE = {int: "int", float: "float", bool: "bool", type(None): "none", str: "str"}
-UNBOUNDED_FORMAT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d{3,})|%(?:\([^)]*\))?[#0 +-]*\d*\.(?:\*|\d{3,})")
+UNBOUNDED_FORMAT = re.compile(
+    r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d{3,})|%(?:\([^)]*\))?[#0 +-]*\d*\.(?:\*|\d{3,})"
+)
 
 
 def short_source(module: cst.Module, node: cst.CSTNode) -> str:
@@ -368,9 +370,15 @@ class Evaluator:
             return self._eval_env_default(node, qualname in ENV_GETTERS)
         if qualname in CONVERTERS and len(node.args) == 1 and not node.args[0].keyword:
             inner = self._eval(node.args[0].value)
-            if inner is None or (inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN)):
+            if inner is None or (
+                inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN)
+            ):
                 return None
-            if qualname in ("int", "float") and inner.kind == "str" and len(inner.data) > MAX_NUMBER_TEXT:
+            if (
+                qualname in ("int", "float")
+                and inner.kind == "str"
+                and len(inner.data) > MAX_NUMBER_TEXT
+            ):
                 return None
             # the builtins themselves: bool("false") is True, unlike env.bool("X", default="false")
             return self._scalar(CONVERTERS[qualname](inner.data), inner.overridable)
@@ -386,10 +394,22 @@ class Evaluator:
         if parsed is None:
             return None
         args, kwargs, overridable = parsed[:3]
-        positional = ["days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"]
+        positional = [
+            "days",
+            "seconds",
+            "microseconds",
+            "milliseconds",
+            "minutes",
+            "hours",
+            "weeks",
+        ]
         total = 0.0
         for unit, amount in list(zip(positional, args)) + list(kwargs.items()):
-            if unit not in TIME_UNITS or not isinstance(amount, (int, float)) or isinstance(amount, bool):
+            if (
+                unit not in TIME_UNITS
+                or not isinstance(amount, (int, float))
+                or isinstance(amount, bool)
+            ):
                 return None
             total += amount * TIME_UNITS[unit]
         if not -MAX_TIMEDELTA_SECONDS <= total <= MAX_TIMEDELTA_SECONDS:  # OverflowError in Python

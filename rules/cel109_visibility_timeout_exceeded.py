@@ -126,7 +126,9 @@ class VisibilityTimeoutExceeded(Rule):
         limit = _app_limit(app)
         if limit is not None and limit.seconds >= timeout:
             key = (limit.path, limit.loc.line, limit.loc.col)
-            sites.setdefault(key, Site(limit, BROKER_NAMES[broker_kind(app)], timeout, app_wide=True))
+            sites.setdefault(
+                key, Site(limit, BROKER_NAMES[broker_kind(app)], timeout, app_wide=True)
+            )
 
     def _task(self, project: Project, task: TaskView, sites: Dict) -> None:
         timeouts = [visibility_timeout(app) for app in task.apps]

@@ -322,7 +322,9 @@ def kombu_summary(releases: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
             kind = transport_kind(path)
             if kinds.setdefault(alias, kind) != kind:
                 raise SystemExit(f"kombu {release}: {alias} is {kind}, elsewhere {kinds[alias]}")
-    timeouts = {json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()}
+    timeouts = {
+        json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()
+    }
     if len(timeouts) != 1:
         raise SystemExit(f"kombu releases disagree on visibility timeouts: {sorted(timeouts)}")
     return {"transport_kinds": kinds, "visibility_timeout": json.loads(timeouts.pop())}

@@ -221,7 +221,8 @@ def test_github_format(cli_project):
     assert lines(result.stdout) == [
         "::error title=CEL001 syntax-error,file=proj/broken.py,line=1,col=11,endLine=1,endColumn=11"
         "::CEL001 syntax error for Python 3.14: '(' was never closed",
-        "::error title=CEL001 syntax-error,file=proj/noqa_other.py,line=1,col=11,endLine=1,endColumn=11"
+        "::error title=CEL001 "
+        "syntax-error,file=proj/noqa_other.py,line=1,col=11,endLine=1,endColumn=11"
         "::CEL001 syntax error for Python 3.14: '(' was never closed",
     ]
 
@@ -348,7 +349,9 @@ def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
     assert (result.returncode, result.stdout) == (2, "")
     assert lines(result.stderr) == [
         f"celerylint: {name}: cannot analyse ('(' was never closed); "
-        "findings that depend on it may be missing" for name in ("proj/broken.py", "proj/noqa_other.py")]
+        "findings that depend on it may be missing"
+        for name in ("proj/broken.py", "proj/noqa_other.py")
+    ]
 
 
 @pytest.mark.slow
@@ -478,7 +481,9 @@ def test_beat_rule_suppression_and_options(tmp_path, config, comment, reported):
 
     result = run("check", "--extend-ignore", "CEL107", cwd=tmp_path)
 
-    assert ("proj/celeryapp.py:4:58: CEL104 " in result.stdout) is reported, result.stdout + result.stderr
+    assert ("proj/celeryapp.py:4:58: CEL104 " in result.stdout) is reported, (
+        result.stdout + result.stderr
+    )
     assert result.stderr == ""
 
 
@@ -849,7 +854,9 @@ def test_stdout_closed(cli_project):
 @pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
     make_project(tmp_path, {f"m{number}.py": BROKEN for number in range(3000)})
-    result = run_raw(tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1')
+    result = run_raw(
+        tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1'
+    )
     assert lines(result.stdout) == [f"m0.py:1:11: {SYNTAX_ERROR}"]
     assert result.stderr == "rc=2\n"  # quiet, and not a clean exit: the output was cut
 

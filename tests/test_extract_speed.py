@@ -79,7 +79,8 @@ class Together(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         name = "visit_" + type(node).__name__
-        return any([getattr(v, name)(node) is not False for v in self.visitors])
+        # a list, not a generator: every visitor is called even after one says True
+        return any([getattr(v, name)(node) is not False for v in self.visitors])  # noqa: C419
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         name = "leave_" + type(original_node).__name__
@@ -169,8 +170,14 @@ def test_walk_nests_its_visitors(name, text):
         pytest.skip("not parseable")
     ours = record_two(lambda recorders: walk(module, *recorders))
     assert ours == record_two(lambda recorders: module.visit(Together(recorders)))
-    assert ours[:2] == [("first", "visit_Module", id(module)), ("second", "visit_Module", id(module))]
-    assert ours[-2:] == [("second", "leave_Module", id(module)), ("first", "leave_Module", id(module))]
+    assert ours[:2] == [
+        ("first", "visit_Module", id(module)),
+        ("second", "visit_Module", id(module)),
+    ]
+    assert ours[-2:] == [
+        ("second", "leave_Module", id(module)),
+        ("first", "leave_Module", id(module)),
+    ]
 
 
 @pytest.mark.parametrize("name,text", CASES, ids=[c[0] for c in CASES])

@@ -327,8 +327,11 @@ def test_whole_project_run_parses_only_what_the_runner_parses(proj, monkeypatch,
     clear_memo()
     parsed = []
     real_parse = engine.parse_and_extract
-    monkeypatch.setattr(engine, "parse_and_extract",
-                        lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest))
+    monkeypatch.setattr(
+        engine,
+        "parse_and_extract",
+        lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest),
+    )
     walks = []
     real_walk = engine.project_files
     monkeypatch.setattr(engine, "project_files",

@@ -117,7 +117,9 @@ def test_added_and_removed_releases():
 
 
 def test_a_key_is_looked_up_in_the_other_releases():
-    assert setting_elsewhere("CELERY_RIAK_BACKEND_SETTINGS", None, (5, 7)) == "riak_backend_settings"
+    assert (
+        setting_elsewhere("CELERY_RIAK_BACKEND_SETTINGS", None, (5, 7)) == "riak_backend_settings"
+    )
     assert setting_elsewhere("CELERY_TASK_QUEUE_HA_POLICY", "CELERY", (5, 7)) == \
         "task_queue_ha_policy"
     assert setting_elsewhere("worker_eta_task_limit", None, (5, 3)) == "worker_eta_task_limit"
