@@ -37,8 +37,9 @@ file's own module name, are not written (see ``skipped_to_parse``).
   their keyword settings), ``shared_task``, ``periodic_task``,
   ``celery.task``/``celery.decorators`` (task decorators, beat entries of
   ``run_every``), ``crontab``, ``CrontabSchedule`` (crontabs: a celery or
-  django_celery_beat import names them), ``chain``, ``group``, ``chord``, ``signature``, ``Signature``,
-  ``subtask`` (canvas dispatches): all of them count only as ``celery.*``.
+  django_celery_beat import names them), ``chain``, ``group``, ``chord``,
+  ``signature``, ``Signature``, ``subtask`` (canvas dispatches): all of them count
+  only as ``celery.*`` (``CrontabSchedule`` as ``django_celery_beat.*``).
 
 Names written in pieces (``"beat_" "schedule"``, ``"\\x62eat_schedule"``) or with
 a comment between a dot and the attribute name are not matched.
@@ -105,8 +106,9 @@ ASSIGN_RE = re.compile(rb"[ \t\f\\]*(?::[^=\n]*)?=(?!=)[ \t\f]*(\([^)]*\)|(?:[^\
                        re.DOTALL)
 SETTINGS_READ_RE = re.compile(rb"settings[ \t\f\r\n\\)]*\." + LAYOUT + rb"(\w+)")
 # ``conf.NAME``, ``conf["NAME"]``, ``conf.get("NAME"``, ``conf, "NAME"`` (getattr)
-CONF_READ_RE = re.compile(rb"\bconf" + LAYOUT + rb"(?:\." + LAYOUT + rb"(?:get" + LAYOUT + rb"\("
-                          + LAYOUT + rb")?|\[" + LAYOUT + rb"|," + LAYOUT + rb")(?:[rbuRBU]*['\"])?(\w+)")
+CONF_READ_RE = re.compile(
+    rb"\bconf" + LAYOUT + rb"(?:\." + LAYOUT + rb"(?:get" + LAYOUT + rb"\(" + LAYOUT + rb")?"
+    rb"|\[" + LAYOUT + rb"|," + LAYOUT + rb")(?:[rbuRBU]*['\"])?(\w+)")
 RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.]*))?")
 WORD_RE = re.compile(rb"\w+")
 
@@ -323,8 +325,9 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
             else:
                 summaries[index] = skipped_summary(data, *modules[index])
         summary = summaries[index]
-        if summary is not None and (summary.imports_celery or summary.class_words & class_names
-                                    or summary.setting_reads & keys
-                                    or any(_may_read(name, lowered) for name in summary.conf_reads)):
+        if summary is not None and (
+            summary.imports_celery or summary.class_words & class_names
+            or summary.setting_reads & keys
+            or any(_may_read(name, lowered) for name in summary.conf_reads)):
             wanted.add(index)
     return wanted

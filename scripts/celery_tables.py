@@ -74,7 +74,7 @@ import types
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "celerylint" / "data" / "celery.json"
@@ -105,7 +105,7 @@ def download(project: str, release: str, directory: Path) -> Path:
                                "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                                "--dest", str(directory), f"{project}=={release}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
+                              text=True)
         found = _wheel_in(project, release, directory)
         if done.returncode != 0 or found is None:
             raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
@@ -158,14 +158,16 @@ def kombu_requirement(wheel: Path) -> str:
 def _standins() -> Dict[str, types.ModuleType]:
     """What celery/app/defaults.py imports, as far as building its tables needs."""
     celery_stub = types.ModuleType("celery-standin")
-    celery_stub.items = lambda mapping: list(mapping.items())  # celery.five
-    celery_stub.keys = lambda mapping: list(mapping.keys())
-    celery_stub.python_2_unicode_compatible = lambda cls: cls
-    celery_stub.strtobool = lambda value: value  # only Option.to_python calls it
-    celery_stub.memoize = lambda *args, **kwargs: (lambda function: function)
+    vars(celery_stub).update(
+        items=lambda mapping: list(mapping.items()),  # celery.five
+        keys=lambda mapping: list(mapping.keys()),
+        python_2_unicode_compatible=lambda cls: cls,
+        strtobool=lambda value: value,  # only Option.to_python calls it
+        memoize=lambda *args, **kwargs: (lambda function: function),
+    )
     sys_stub = types.ModuleType("sys-standin")
-    sys_stub.platform = "linux"  # CPython on Linux: DEFAULT_POOL is 'prefork'
-    sys_stub.version_info = (3, 9, 0)
+    # CPython on Linux: DEFAULT_POOL is 'prefork'
+    vars(sys_stub).update(platform="linux", version_info=(3, 9, 0))
     return {"celery": celery_stub, "sys": sys_stub}
 
 
@@ -174,7 +176,8 @@ def run_defaults_module(source: str, filename: str = "celery/app/defaults.py") -
     standins = _standins()
     real_import = builtins.__import__
 
-    def standin_import(name, globals=None, locals=None, fromlist=(), level=0):
+    def standin_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Sequence[str] = (), level: int = 0) -> types.ModuleType:
         top = name.split(".")[0]
         if top == "celery":
             return standins["celery"]
@@ -299,7 +302,7 @@ def cli_settings(sources: Dict[str, str], setting_keys: Set[str]) -> List[str]:
         if made:
             command_options[cls.name] = made
     for name in _subclasses(set(command_options), classes) - set(command_options):
-        bases = [c for c in classes if c.name == name][0].bases
+        bases = next(c for c in classes if c.name == name).bases
         command_options[name] = set().union(*(command_options.get(getattr(b, "id", ""), set())
                                               for b in bases))
     names: Set[str] = set()
@@ -382,12 +385,14 @@ def _command_settings(function: ast.AST, command_options: Dict[str, Set[str]],
 def _command_name(function: Any, decorator: ast.Call) -> str:
     given = [k.value for k in decorator.keywords if k.arg == "name"] + decorator.args[:1]
     if given:
-        if not (isinstance(given[0], ast.Constant) and isinstance(given[0].value, str)):
+        name = given[0].value if isinstance(given[0], ast.Constant) else None
+        if not isinstance(name, str):
             raise SystemExit(f"command {function.name}: a name that is not a literal")
-        return given[0].value
-    if function.name.endswith(CLICK_SUFFIXES):
-        raise SystemExit(f"command {function.name}: click releases name it differently")
-    return function.name.lower().replace("_", "-")
+        return name
+    function_name: str = function.name
+    if function_name.endswith(CLICK_SUFFIXES):
+        raise SystemExit(f"command {function_name}: click releases name it differently")
+    return function_name.lower().replace("_", "-")
 
 
 # -- kombu -----------------------------------------------------------------------------
@@ -399,7 +404,8 @@ def transport_aliases(source: str) -> Dict[str, Optional[str]]:
                 and [getattr(t, "id", None) for t in node.targets] == ["TRANSPORT_ALIASES"]):
             return {key.value: value.value if isinstance(value, ast.Constant)
                     and isinstance(value.value, str) else None
-                    for key, value in zip(node.value.keys, node.value.values)}
+                    for key, value in zip(node.value.keys, node.value.values)
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str)}
     raise SystemExit("no TRANSPORT_ALIASES dict literal")
 
 
@@ -445,7 +451,9 @@ def kombu_summary(releases: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
             kind = transport_kind(path)
             if kinds.setdefault(alias, kind) != kind:
                 raise SystemExit(f"kombu {release}: {alias} is {kind}, elsewhere {kinds[alias]}")
-    timeouts = {json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()}
+    timeouts = {
+        json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()
+    }
     if len(timeouts) != 1:
         raise SystemExit(f"kombu releases disagree on visibility timeouts: {sorted(timeouts)}")
     return {"transport_kinds": kinds, "visibility_timeout": json.loads(timeouts.pop())}
@@ -505,7 +513,7 @@ def dumps(data: Dict[str, Any]) -> str:
         if flat or not value:
             return json.dumps(value, sort_keys=True, ensure_ascii=True)
         pad = " " * (depth + 1)
-        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, path + (key,))}"
+        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, (*path, key))}"
                  for key in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     return emit(data, 0, ()) + "\n"
