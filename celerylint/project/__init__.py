@@ -11,17 +11,19 @@ entries with the task they name, and the questions rules ask about them
 - :mod:`~celerylint.project.tasks`: tasks, their options and settings;
 - :mod:`~celerylint.project.routing`: the queue of a task or a message;
 - :mod:`~celerylint.project.dispatch` and :mod:`~celerylint.project.beat`: what
-  sends each task.
+  sends each task;
+- :mod:`~celerylint.project.schedulers`: which beat scheduler runs an entry.
 """
 from __future__ import annotations
 
 from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
-from celerylint.facts import (Call, CallSwitch, FileFacts, FunctionFact, ImportFact, Loc, Unknown,
-                              Value)
+from celerylint.facts import (Call, CallSwitch, CrontabFact, FileFacts, FunctionFact, ImportFact,
+                              Loc, Unknown, Value)
 from celerylint.project import apps as _apps
 from celerylint.project import dispatch as _dispatch
 from celerylint.project import routing as _routing
+from celerylint.project import schedulers as _schedulers
 from celerylint.project import tasks as _tasks
 from celerylint.project.beat import link_beat
 from celerylint.project.index import ProjectIndex, body_calls
@@ -187,3 +189,15 @@ class Project:
 
     def dispatch_queue(self, dispatch: DispatchView) -> Optional[str]:
         return _routing.dispatch_queue(self.index, dispatch)
+
+    # -- schedules -------------------------------------------------------------
+    def crontabs(self) -> List[Tuple[str, CrontabFact]]:
+        """Every crontab made in code (``crontab(...)``, django-celery-beat's
+        ``CrontabSchedule``), with its file, in file order."""
+        return [(facts.path, crontab) for facts in self.index.sorted_files
+                for crontab in facts.crontabs]
+
+    def database_scheduler(self, view: BeatView) -> Optional[bool]:
+        """Whether django-celery-beat's DatabaseScheduler runs a beat entry (and so keeps
+        ``expire_seconds`` of its options but drops ``expires``); None when unknown."""
+        return _schedulers.database_scheduler(self.index, view, self.apps)
