@@ -51,7 +51,8 @@ on the scan:
 - ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
   the module ``config_from_object`` reads, the Django settings module and the
   bases it star-imports, a module whose task is dispatched or scheduled, a
-  package ``__init__`` that re-exports it, the base classes of a parsed class.
+  package ``__init__`` that re-exports it, the base classes of a parsed class,
+  the scheduler class a ``beat_scheduler`` setting names.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
@@ -111,6 +112,8 @@ CONF_READ_RE = re.compile(
     rb"|\[" + LAYOUT + rb"|," + LAYOUT + rb")(?:[rbuRBU]*['\"])?(\w+)")
 RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.]*))?")
 WORD_RE = re.compile(rb"\w+")
+# The beat_scheduler setting as the settings sources spell it (new, old, namespaced).
+SCHEDULER_KEYS = frozenset({"beat_scheduler", "CELERYBEAT_SCHEDULER", "CELERY_BEAT_SCHEDULER"})
 
 
 def may_hold_facts(data: bytes) -> bool:
@@ -146,6 +149,9 @@ def referenced_names(facts: FileFacts) -> Set[str]:
         names.add(entry.task_ref)
     for setting in facts.settings:
         names.add(setting.app)
+        value = setting.value
+        if setting.key in SCHEDULER_KEYS and value.known and isinstance(value.value, str):
+            names.add(value.value.replace(":", "."))
     names.discard("")
     return names
 
