@@ -29,7 +29,8 @@ class NamespaceMismatchRule(Rule):
     When the app already sets the same setting under the name Celery reads
     (`CELERY_TASK_ACKS_LATE = True` above `CELERY_ACKS_LATE = True`), the
     ignored key is only a duplicate: the message names the key that wins and
-    says to remove the ignored one.
+    says to remove the ignored one, or, when the two values differ (or cannot
+    be compared), to keep one of them.
 
     ## Why is this bad?
     The setting does nothing and Celery says nothing.  The classic case is
@@ -87,7 +88,7 @@ class NamespaceMismatchRule(Rule):
         provided = app.get(setting)
         if provided is not None:
             return self.finding(ignored.path, ignored.assign.loc,
-                                _duplicate(key, provided, ignored.path))
+                                _duplicate(key, ignored, provided))
         release = "Celery {}.{}".format(*project.target_version)
         prefix = namespace_prefix(app.namespace)
         if prefix:
@@ -101,8 +102,10 @@ class NamespaceMismatchRule(Rule):
             f"config_from_object"))
 
 
-def _duplicate(key: str, provided: ResolvedSetting, path: str) -> str:
-    where = f"line {provided.assign.loc.line}" if provided.path == path else \
+def _duplicate(key: str, ignored: IgnoredKey, provided: ResolvedSetting) -> str:
+    where = f"line {provided.assign.loc.line}" if provided.path == ignored.path else \
         f"{provided.path}:{provided.assign.loc.line}"
-    return (f"{key} duplicates {provided.assign.key} ({where}), the name Celery reads; "
-            f"remove {key}")
+    mine, theirs, winner = ignored.assign.value, provided.value, provided.assign.key
+    if mine.known and theirs.known and mine.value == theirs.value:
+        return f"{key} duplicates {winner} ({where}), the name Celery reads; remove {key}"
+    return f"{key} is ignored: {winner} ({where}) wins for the same setting; keep one"

@@ -27,3 +27,19 @@ def test_a_key_whose_setting_is_already_set_is_a_duplicate():
         "CELERY_TASK_TRACK_STARTED duplicates task_track_started (proj/celeryconfig.py:5), the "
         "name Celery reads; remove CELERY_TASK_TRACK_STARTED")
     assert "write worker_concurrency" in messages[("proj/celeryconfig.py", 3)]
+
+
+def test_a_duplicate_with_another_value_says_which_wins(project):
+    files = {"web/__init__.py": "", "web/celery.py": """
+        import os
+        from celery import Celery
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
+        app = Celery("web")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+        """, "web/settings.py": """
+        CELERY_RESULT_EXPIRES = 86400
+        CELERY_TASK_RESULT_EXPIRES = 43200
+        """}
+    (finding,) = project(files, select="CEL204", target_version=(5, 6))
+    assert finding.message == ("CELERY_TASK_RESULT_EXPIRES is ignored: CELERY_RESULT_EXPIRES "
+                               "(line 1) wins for the same setting; keep one")
