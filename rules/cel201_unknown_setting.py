@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import difflib
-from typing import Iterator, List, Optional, Set
+from typing import Iterator, List, Optional, Set, Tuple
 
 from celerylint.config import OptionSpec
-from celerylint.project import AppView, IgnoredKey, Project
+from celerylint.project import AppView, IgnoredKey, Project, ResolvedSetting
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import addon_key, meaning, namespace_prefix, spelled_for
 from celerylint.tables import SettingTable
@@ -41,6 +41,10 @@ class UnknownSettingRule(Rule):
     `namespace="CELERY"` the `CELERY_`-prefixed names; without a namespace
     Celery's own names and names that look like them (`task_*`, `worker_*`,
     `CELERY_*`, `CELERYD_*`, `BROKER_*`, ...).
+
+    When the app already sets the setting a key stands for (the name the
+    message would suggest), the message says so instead of suggesting it:
+    the key is a duplicate to remove.
 
     ## Why is this bad?
     Celery ignores unknown keys without a word.  A misspelt
@@ -137,6 +141,11 @@ class UnknownSettingRule(Rule):
         release = "Celery {}.{}".format(*version)
         if setting is not None:
             if setting in names.new_keys:  # a name other releases give a setting this one has
+                provided = app.get(setting)
+                if provided is not None:
+                    return self.finding(ignored.path, ignored.assign.loc,
+                                        _duplicate(f"{release} does not read {key}", ignored,
+                                                   provided))
                 spelled = _spelling(setting, key, app, ignored, names)
                 return self.finding(ignored.path, ignored.assign.loc, (
                     f"{release} does not read {key} (other releases' name of {setting}), so "
@@ -153,7 +162,11 @@ class UnknownSettingRule(Rule):
                     f"{added[0]}.{added[1]}), so Celery ignores it: upgrade Celery or remove it"))
             return None
         suggestion = _nearest(key, app, ignored, names)
-        hint = f"; did you mean {suggestion}?" if suggestion else \
+        provided = app.get(suggestion[1]) if suggestion else None
+        if provided is not None:
+            return self.finding(ignored.path, ignored.assign.loc,
+                                _duplicate(f"{key} is not a Celery setting", ignored, provided))
+        hint = f"; did you mean {suggestion[0]}?" if suggestion else \
             "; remove it, or add it to known-settings if an add-on reads it"
         return self.finding(ignored.path, ignored.assign.loc,
                             f"{key} is not a Celery setting, so Celery ignores it{hint}")
@@ -169,8 +182,17 @@ def _spelling(setting: str, key: str, app: AppView, ignored: IgnoredKey,
     return table.new_to_old.get(setting, setting) if key.isupper() else setting
 
 
-def _nearest(key: str, app: AppView, ignored: IgnoredKey, table: SettingTable) -> Optional[str]:
-    """The real name closest to ``key``, spelled the way this source must spell it."""
+def _duplicate(what: str, ignored: IgnoredKey, provided: ResolvedSetting) -> str:
+    """For a key whose meant setting the app already sets under a name Celery reads."""
+    where = f"line {provided.assign.loc.line}" if provided.path == ignored.path else \
+        f"{provided.path}:{provided.assign.loc.line}"
+    return f"{what}; {provided.assign.key} ({where}) already sets it: remove this one"
+
+
+def _nearest(key: str, app: AppView, ignored: IgnoredKey,
+             table: SettingTable) -> Optional[Tuple[str, str]]:
+    """The real name closest to ``key``, spelled the way this source must spell it, and
+    the setting it names."""
     names = sorted(table.new_keys)
     prefix = namespace_prefix(app.namespace)
     if prefix and (ignored.source == "conf" or key.startswith(prefix)):
@@ -185,4 +207,4 @@ def _nearest(key: str, app: AppView, ignored: IgnoredKey, table: SettingTable) -
         return name.lower()
     by_bare = {bare(name): name for name in sorted(spelled)}
     found: List[str] = difflib.get_close_matches(bare(key), list(by_bare), n=1, cutoff=0.8)
-    return by_bare[found[0]] if found else None
+    return (by_bare[found[0]], spelled[by_bare[found[0]]]) if found else None

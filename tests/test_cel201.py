@@ -121,3 +121,27 @@ def test_writes_are_not_reads(project):
         app.conf.update(task_acks_lat=True)
         """}
     assert [f.line for f in project(files, select="CEL201")] == [3, 4, 6]
+
+
+def test_a_key_whose_meant_setting_is_already_set_is_a_duplicate():
+    findings = lint(FIXTURES / "CEL201", select="CEL201", target_version=(5, 7))
+    messages = {(f.path, f.line): f.message for f in findings}
+    assert messages[("web/settings/base.py", 18)] == (
+        "CELERY_SEND_TASK_EVENTS is not a Celery setting; CELERY_WORKER_SEND_TASK_EVENTS "
+        "(line 19) already sets it: remove this one")
+    assert messages[("web/settings/base.py", 13)].endswith("did you mean CELERY_TASK_TIME_LIMIT?")
+
+
+def test_another_releases_name_of_a_setting_already_set(project):
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.config_from_object("proj.celeryconfig")
+        """, "proj/celeryconfig.py": """
+        BROKER_URL = "amqp://"
+        CELERYD_SEND_EVENTS = True
+        CELERY_SEND_EVENTS = True
+        """}
+    (finding,) = project(files, select="CEL201", target_version=(4, 0))
+    assert finding.message == ("Celery 4.0 does not read CELERY_SEND_EVENTS; CELERYD_SEND_EVENTS "
+                               "(line 2) already sets it: remove this one")
