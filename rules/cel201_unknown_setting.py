@@ -44,7 +44,8 @@ class UnknownSettingRule(Rule):
 
     When the app already sets the setting a key stands for (the name the
     message would suggest), the message says so instead of suggesting it:
-    the key is a duplicate to remove.
+    the key is a duplicate to remove (or, when the values differ, one of the
+    two to keep).
 
     ## Why is this bad?
     Celery ignores unknown keys without a word.  A misspelt
@@ -186,7 +187,10 @@ def _duplicate(what: str, ignored: IgnoredKey, provided: ResolvedSetting) -> str
     """For a key whose meant setting the app already sets under a name Celery reads."""
     where = f"line {provided.assign.loc.line}" if provided.path == ignored.path else \
         f"{provided.path}:{provided.assign.loc.line}"
-    return f"{what}; {provided.assign.key} ({where}) already sets it: remove this one"
+    mine, theirs = ignored.assign.value, provided.value
+    if mine.known and theirs.known and mine.value == theirs.value:
+        return f"{what}; {provided.assign.key} ({where}) already sets it: remove this one"
+    return f"{what}; {provided.assign.key} ({where}) sets it and wins: keep one"
 
 
 def _nearest(key: str, app: AppView, ignored: IgnoredKey,

@@ -145,3 +145,14 @@ def test_another_releases_name_of_a_setting_already_set(project):
     (finding,) = project(files, select="CEL201", target_version=(4, 0))
     assert finding.message == ("Celery 4.0 does not read CELERY_SEND_EVENTS; CELERYD_SEND_EVENTS "
                                "(line 2) already sets it: remove this one")
+
+
+def test_a_duplicate_with_another_value_says_which_wins(project):
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        from celery import Celery
+        app = Celery("proj")
+        app.conf.update(worker_concurrency=4, worker_concurency=8)
+        """}
+    (finding,) = project(files, select="CEL201")
+    assert finding.message == ("worker_concurency is not a Celery setting; worker_concurrency "
+                               "(line 3) sets it and wins: keep one")
