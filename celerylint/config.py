@@ -754,7 +754,8 @@ def _poetry_constraint_version(constraint: Any) -> Optional[Version]:
         return _lowest_allowed_version(constraint)
     if isinstance(constraint, list) and constraint:
         versions = [_poetry_constraint_version(item) for item in constraint]
-        return None if None in versions else min(versions)  # type: ignore[type-var]
+        known = [version for version in versions if version is not None]
+        return min(known) if len(known) == len(versions) else None
     return None
 
 

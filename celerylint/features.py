@@ -96,12 +96,11 @@ class FeatureVisitor(cst.CSTVisitor):
     def leave_FormattedString(self, original_node: cst.FormattedString) -> None:
         self._quotes.pop()
 
-    def visit_TemplatedString(self, node: cst.CSTNode) -> None:
-        # typed as any node so that no libcst type is named here; it has ``start`` as f-strings do
+    def visit_TemplatedString(self, node: cst.TemplatedString) -> None:
         self._note("template strings", (3, 14), node)
-        self._quotes.append(getattr(node, "start").lstrip("rRbBuUfFtT"))  # noqa: B009
+        self._quotes.append(node.start.lstrip("rRbBuUfFtT"))
 
-    def leave_TemplatedString(self, original_node: cst.CSTNode) -> None:
+    def leave_TemplatedString(self, original_node: cst.TemplatedString) -> None:
         self._quotes.pop()
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:

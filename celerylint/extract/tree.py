@@ -11,7 +11,7 @@ import dataclasses
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst.metadata.position_provider import PositionProvider, PositionProvidingCodegenState
 
 Span = Tuple[int, int, int, int]  # line, column, end line, end column; columns 0-based
 
@@ -25,10 +25,10 @@ class _SyntacticSpan:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:
-        self.start = (self.state.line, self.state.column)
+        self.start: Tuple[int, int] = (self.state.line, self.state.column)
 
     def __exit__(self, *exc_info: object) -> None:
-        spans = self.state.provider
+        spans = self.state.spans
         start = spans[id(self.start_node)][:2] if self.start_node is not None else self.start
         end = (spans[id(self.end_node)][2:] if self.end_node is not None
                else (self.state.line, self.state.column))
@@ -38,11 +38,13 @@ class _SyntacticSpan:
 class _PositionState(PositionProvidingCodegenState):
     """libcst's PositionProvider codegen pass, with its bookkeeping made cheap: spans are
     tuples in a dict keyed by node id, and tokens without a line break skip the regex."""
-    __slots__ = ()
-    # libcst types these for its own provider and CodePosition objects; this pass keeps plain
-    # tuples (the point of it), so the two fields are declared again with what they hold.
-    provider: Dict[int, Span]  # type: ignore[assignment]
-    _stack: List[Tuple[int, int]]  # type: ignore[assignment]
+    __slots__ = ("spans", "starts")
+
+    def __init__(self, module: cst.Module, spans: Dict[int, Span]) -> None:
+        super().__init__(default_indent=module.default_indent,
+                         default_newline=module.default_newline, provider=PositionProvider())
+        self.spans = spans  # instead of the provider's CodeRange objects
+        self.starts: List[Tuple[int, int]] = []  # instead of its CodePosition stack
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
@@ -52,13 +54,15 @@ class _PositionState(PositionProvidingCodegenState):
             self.column += len(value)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self._stack.append((self.line, self.column))
+        self.starts.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._stack.pop()
-        if id(node) not in self.provider:  # a syntactic span is already recorded
-            self.provider[id(node)] = (*start, self.line, self.column)
+        start = self.starts.pop()
+        if id(node) not in self.spans:  # a syntactic span is already recorded
+            self.spans[id(node)] = (*start, self.line, self.column)
 
+    # libcst declares the @contextmanager generator's own class; its codegen only enters
+    # the result in a `with`, which any context manager does.
     def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
         end_node: Optional[cst.CSTNode] = None,
@@ -69,10 +73,7 @@ class _PositionState(PositionProvidingCodegenState):
 def node_spans(module: cst.Module) -> Dict[int, Span]:
     """``id(node) -> span`` of every node, exactly as libcst's PositionProvider gives them."""
     spans: Dict[int, Span] = {}
-    state = _PositionState(default_indent=module.default_indent,
-                           default_newline=module.default_newline,
-                           provider=spans)  # type: ignore[arg-type]  # see _PositionState
-    module._codegen(state)
+    module._codegen(_PositionState(module, spans))
     return spans
 
 
@@ -193,4 +194,8 @@ def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
             method(node)
 
     visit(root)
-    visit = None  # type: ignore[assignment]  # the closure refers to itself: free it now, not at a gc
+    visit = _walk_ended  # the closure refers to itself: break the cycle now, not at a gc
+
+
+def _walk_ended(node: cst.CSTNode) -> None:
+    """What walk's own visit function is rebound to when the walk ends."""
