@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
 
-FACTS_VERSION = 5
+FACTS_VERSION = 6
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
 # decoder rejects entries holding them): code walking a value never runs out of stack.
 MAX_VALUE_DEPTH = 32
@@ -49,6 +49,10 @@ ResultUse = Literal["discarded", "used", "canvas"]
 # ``add_periodic_task(...)`` call, or a ``@periodic_task`` decorator.
 BeatSource = Literal["beat_schedule", "CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE",
                      "add_periodic_task", "periodic_task"]
+# What makes a crontab schedule: ``celery.schedules.crontab(...)``, or a django-celery-beat
+# ``CrontabSchedule`` model made in code (constructed, or ``.objects.create(...)`` and
+# ``get_or_create``/``update_or_create``).
+CrontabKind = Literal["crontab", "CrontabSchedule"]
 # Why a file has no facts: "syntax" when Python's grammar refuses the text (CEL001 names
 # the grammar); "" when it has none of these errors, or cannot be read or decoded, or is
 # beyond what the linter analyses.
@@ -207,6 +211,19 @@ class Call:
     qualname: str
     loc: Loc
     keywords: List[str] = field(default_factory=list)
+    switch: Optional[CallSwitch] = None
+
+
+@dataclass
+class CallSwitch:
+    """The project setting that turns a call on or sizes it: ``time.sleep(settings.DELAY)``,
+    ``time.sleep(getattr(settings, "DELAY", 0))``, or a call in the body of an
+    ``if settings.SLOW:`` (``getattr`` too) in the same function.  ``name`` is the
+    uppercase name read from a ``settings`` object; ``default`` the value ``getattr``
+    falls back to (unknown when none is given)."""
+
+    name: str
+    default: Value = field(default_factory=Unknown)
 
 
 @dataclass
@@ -264,6 +281,20 @@ class BeatEntry:
 
 
 @dataclass
+class CrontabFact:
+    """A crontab schedule made in code (:data:`CrontabKind`) with the fields it is given
+    by name (a ``crontab`` call's positional arguments named as ``crontab`` names them);
+    a field left out is Celery's (and django-celery-beat's) ``"*"``.  ``unreadable``
+    when some arguments cannot be read (``*args``, ``**kwargs``, positional arguments of
+    a model): any field may be given there."""
+
+    loc: Loc
+    kind: CrontabKind
+    fields: Dict[str, Value] = field(default_factory=dict)
+    unreadable: bool = False
+
+
+@dataclass
 class ImportFact:
     local: str
     target: str  # fully qualified module or module.attr
@@ -301,6 +332,10 @@ class FileFacts:
     django_settings_module: Optional[str] = None
     # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
     setting_reads: List[str] = field(default_factory=list)
+    # names read back from an app's settings: ``<app>.conf.NAME``, ``<app>.conf["NAME"]``,
+    # ``<app>.conf.get("NAME")``, ``getattr(<app>.conf, "NAME")``
+    conf_reads: List[str] = field(default_factory=list)
+    crontabs: List[CrontabFact] = field(default_factory=list)
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
     # the file-level noqa comment (celerylint's or flake8's): None, or codes ([] = all)
     file_noqa: Optional[List[str]] = None

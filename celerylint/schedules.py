@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime
 import re
 from functools import lru_cache
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, cast
+from typing import (Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple,
+                    cast)
 
-from celerylint.facts import BeatEntry, Value, as_seconds
+from celerylint.facts import BeatEntry, Known, Value, as_seconds
 
 CRONTAB = "celery.schedules.crontab"
 SCHEDULE = "celery.schedules.schedule"
@@ -62,6 +63,46 @@ def period_seconds(value: Value) -> Optional[float]:
             return crontab_min_gap(schedule.get("args", []), schedule.get("kwargs", {}))
         return None
     return _positive(as_seconds(schedule))
+
+
+# The crontab fields that restrict when it runs while ``minute`` stays ``*``.
+HOUR_AND_DAY_FIELDS = ("hour", "day_of_week", "day_of_month", "month_of_year")
+
+
+def every_minute_of(fields: Mapping[str, Value], unreadable: bool = False) -> List[str]:
+    """The fields a crontab restricts (``hour`` and the day fields) while it leaves
+    ``minute`` out, so that it fires every minute of the hours or days they name
+    (``crontab(hour=4)``: 60 runs from 04:00 to 04:59).  Empty when ``minute`` is
+    given, may be given (``unreadable`` arguments), or no such field restricts: a field
+    restricts unless its value is known to cover every hour or day (``hour="*"``); a
+    value that cannot be known still names some hours, as its author meant it to."""
+    if unreadable or "minute" in fields:
+        return []
+    restricting = []
+    for name in HOUR_AND_DAY_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        full = FIELD_RANGES[name]
+        if value.known and expand_cronspec(_hashable(value.value), *full) == \
+                frozenset(range(full[1], full[0] + full[1])):
+            continue
+        restricting.append(name)
+    return restricting
+
+
+def crontab_fields(value: Value) -> Optional[Dict[str, Value]]:
+    """The fields of a known ``crontab(...)`` schedule value, by name; None for
+    other schedules."""
+    if not is_crontab(value):
+        return None
+    assert value.known
+    schedule = value.value
+    fields: Dict[str, Value] = {name: Known(spec) for name, spec in
+                                zip(CRONTAB_FIELDS, schedule.get("args", []))}
+    fields.update((name, Known(spec)) for name, spec in schedule.get("kwargs", {}).items()
+                  if name in CRONTAB_FIELDS)
+    return fields
 
 
 def is_crontab(value: Value) -> bool:

@@ -44,6 +44,9 @@ class SettingTable:
     old_keys: FrozenSet[str]
     old_default_keys: FrozenSet[str]
     new_groups: FrozenSet[str]  # first words of the new-style names (``task``, ``worker``)
+    # names the release's ``celery`` command line reads from app.conf that no setting
+    # declares: ``<command>_<option>`` of its daemon options (``worker_pidfile``, 5.4 on)
+    cli_settings: FrozenSet[str] = frozenset()
 
     def default(self, key: str) -> Value:
         """Celery's default for a setting of this release.
@@ -108,7 +111,8 @@ def _table(version: Version) -> SettingTable:
         defaults={key: entry["default"] for key, entry in settings.items()},
         types={key: entry["type"] for key, entry in settings.items()},
         old_keys=frozenset(old_to_new), old_default_keys=frozenset(old_to_new),
-        new_groups=frozenset(key.split("_", 1)[0] for key in named if "_" in key))
+        new_groups=frozenset(key.split("_", 1)[0] for key in named if "_" in key),
+        cli_settings=frozenset(data["cli_settings"]))
 
 
 def _names_of_later_releases(settings: Mapping[str, Any]) -> FrozenSet[str]:

@@ -26,6 +26,9 @@ whose sha256 is recorded) and only read, never installed or imported:
   it without its ``CELERY_``/``CELERYD_``/``CELERYBEAT_``/``CELERYMON_`` prefix
   (``CELERY_ENABLE_UTC`` is ``enable_utc``; 4.x maps ``ENABLE_UTC``), else the
   uppercase name lowercased (settings 4.0 dropped: ``CELERYD_AUTORELOADER``).
+- Celery: ``celery/bin/*.py``, parsed, not run: the names its command line reads from
+  ``app.conf`` although no setting declares them (``cli_settings``: 5.4 on, a daemon
+  option reads ``<command>_<option>``, ``worker_pidfile``; see ``cli_settings``).
 - kombu: ``kombu/transport/__init__.py``'s ``TRANSPORT_ALIASES`` (parsed, not run) and
   the ``visibility_timeout`` / ``default_visibility_timeout`` class attributes of the
   redis and SQS transports' ``Channel``.
@@ -71,7 +74,7 @@ import types
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "celerylint" / "data" / "celery.json"
@@ -270,6 +273,128 @@ def _new_name(old: str, old_to_new: List[Tuple[str, Dict[str, str]]]) -> Tuple[s
     return old.lower(), "lowercased"
 
 
+# -- Celery: settings its command line reads (celery/bin/*.py) ---------------------------
+
+CLICK_SUFFIXES = ("_command", "_cmd", "_group", "_grp")  # click 8.2 strips these, 8.1 does not
+
+
+def cli_settings(sources: Dict[str, str], setting_keys: Set[str]) -> List[str]:
+    """Names the ``celery`` command line reads from ``app.conf`` that are not settings of
+    the release's defaults table, from the release's ``celery/bin/*.py`` sources (module
+    file name -> text), parsed, never run.
+
+    Celery 5.4 added click options whose callback reads the setting named after the
+    command and the option, ``getattr(ctx.obj.app.conf, f"{ctx.command.name}_{self.name}",
+    None)`` (``DaemonOption``: ``worker_pidfile``, ``beat_logfile``); a command class adds
+    such options to every command made with it (``CeleryDaemonCommand``).  Found here by
+    that shape, not by name: the option classes whose body makes that ``getattr``, the
+    command classes whose body makes those options, the commands (``@click.command(cls=
+    ...)``) made with such a class or given such an option (``@click.option(..., cls=
+    ...)``), and every literal ``<...>.conf.NAME`` read of a name that is no setting."""
+    trees = {name: ast.parse(text) for name, text in sorted(sources.items())}
+    classes = [node for tree in trees.values() for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)]
+    option_classes = _subclasses({c.name for c in classes if _reads_command_setting(c)}, classes)
+    command_options: Dict[str, Set[str]] = {}
+    for cls in classes:
+        made = {_click_name(call) for call in ast.walk(cls) if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name) and call.func.id in option_classes}
+        if made:
+            command_options[cls.name] = made
+    for name in _subclasses(set(command_options), classes) - set(command_options):
+        bases = next(c for c in classes if c.name == name).bases
+        command_options[name] = set().union(*(command_options.get(getattr(b, "id", ""), set())
+                                              for b in bases))
+    names: Set[str] = set()
+    for tree in trees.values():
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.update(_command_settings(function, command_options, option_classes))
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "conf" and isinstance(node.ctx, ast.Load) \
+                    and id(node) not in called:
+                names.add(node.attr)
+    return sorted(names - set(setting_keys))
+
+
+def _reads_command_setting(cls: ast.ClassDef) -> bool:
+    """Whether the class body calls ``getattr(<...>.conf, f"{ctx.command.name}_{self.name}")``."""
+    for call in ast.walk(cls):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "getattr" and len(call.args) >= 2):
+            continue
+        conf, name = call.args[0], call.args[1]
+        if not (isinstance(conf, ast.Attribute) and conf.attr == "conf"
+                and isinstance(name, ast.JoinedStr)):
+            continue
+        parts = [ast.unparse(v.value) if isinstance(v, ast.FormattedValue) else v.value
+                 for v in name.values if isinstance(v, (ast.FormattedValue, ast.Constant))]
+        if parts == ["ctx.command.name", "_", "self.name"]:
+            return True
+    return False
+
+
+def _subclasses(roots: Set[str], classes: List[ast.ClassDef]) -> Set[str]:
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for cls in classes:
+            if cls.name not in found and any(getattr(b, "id", None) in found for b in cls.bases):
+                found.add(cls.name)
+                grew = True
+    return found
+
+
+def _click_name(call: ast.Call) -> str:
+    """The name click gives an option declared as ``Option("--log-file", "-f")``: an
+    identifier declaration, else the first of the longest-prefixed (``--``) ones, with
+    dashes as underscores."""
+    decls = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if len(decls) != len(call.args) or not decls:
+        raise SystemExit(f"an option declared other than by literal strings: {ast.unparse(call)}")
+    for decl in decls:
+        if decl.isidentifier():
+            return decl
+    longest = sorted(decls, key=lambda d: -len(d) + len(d.lstrip("-")))[0]
+    return longest.lstrip("-").replace("-", "_").lower()
+
+
+def _command_settings(function: ast.AST, command_options: Dict[str, Set[str]],
+                      option_classes: Set[str]) -> Set[str]:
+    """``<command>_<option>`` for a ``@click.command(cls=...)`` function."""
+    command, options = None, set()
+    for decorator in getattr(function, "decorator_list", []):
+        if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+            continue
+        cls = next((k.value for k in decorator.keywords if k.arg == "cls"), None)
+        cls_name = getattr(cls, "id", None)
+        if decorator.func.attr == "command":
+            command = _command_name(function, decorator)
+            options |= command_options.get(cls_name or "", set())
+        elif decorator.func.attr == "option" and cls_name in option_classes:
+            options.add(_click_name(ast.Call(func=decorator.func, keywords=[],
+                                             args=decorator.args)))
+    if command is None or not options:
+        return set()
+    return {f"{command}_{option}" for option in options}
+
+
+def _command_name(function: Any, decorator: ast.Call) -> str:
+    given = [k.value for k in decorator.keywords if k.arg == "name"] + decorator.args[:1]
+    if given:
+        name = given[0].value if isinstance(given[0], ast.Constant) else None
+        if not isinstance(name, str):
+            raise SystemExit(f"command {function.name}: a name that is not a literal")
+        return name
+    function_name: str = function.name
+    if function_name.endswith(CLICK_SUFFIXES):
+        raise SystemExit(f"command {function_name}: click releases name it differently")
+    return function_name.lower().replace("_", "-")
+
+
 # -- kombu -----------------------------------------------------------------------------
 
 def transport_aliases(source: str) -> Dict[str, Optional[str]]:
@@ -345,6 +470,14 @@ def celery_release(wheel: Path) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
     return settings_from_module(run_defaults_module(source))
 
 
+def bin_sources(wheel: Path) -> Dict[str, str]:
+    """The release's ``celery/bin/*.py`` (not its subpackages), file name -> text."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {name.rpartition("/")[2]: archive.read(name).decode("utf-8")
+                for name in sorted(archive.namelist())
+                if re.fullmatch(r"celery/bin/\w+\.py", name)}
+
+
 def generate(downloads: Path) -> Dict[str, Any]:
     from packaging.specifiers import SpecifierSet
 
@@ -363,9 +496,11 @@ def generate(downloads: Path) -> Dict[str, Any]:
         kombu_releases = [k for k in KOMBU_RELEASES if k in allowed]
         if not kombu_releases:
             raise SystemExit(f"celery {release} allows no kombu of KOMBU_RELEASES ({allowed})")
+        keys = set(settings) | {entry["old"] for entry in settings.values()}
         celery[minor(release)] = {
             "release": release, "file": wheels[release].name, "sha256": sha256(wheels[release]),
-            "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings}
+            "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings,
+            "cli_settings": cli_settings(bin_sources(wheels[release]), keys)}
     return {"format": FORMAT, "generator": "scripts/celery_tables.py", "celery": celery,
             "kombu": dict(kombu_summary(kombu), releases=kombu)}
 

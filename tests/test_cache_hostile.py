@@ -477,9 +477,10 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
 
 def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
-    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
-                                  FileFacts, FunctionFact, ImportFact, Known, Loc, Options,
-                                  SettingAssign, TaskFact, Unknown)
+    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, CallSwitch, ConfigSource,
+                                  CrontabFact, Dispatch, Expr, FileFacts, FunctionFact,
+                                  ImportFact, Known, Loc, Options, SettingAssign, TaskFact,
+                                  Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -510,7 +511,11 @@ def filled_facts():
                 "f",
             )
         ],
-        functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"])], 3, ["w"])],
+        functions=[
+            FunctionFact(
+                "f", loc, [Call("a()", "a", loc, ["k"], CallSwitch("DELAY", Known(0)))], 3, ["w"]
+            )
+        ],
         dispatches=[
             Dispatch(
                 loc,
@@ -540,6 +545,8 @@ def filled_facts():
         django_settings_module="s",
         setting_reads=["CELERY_X"],
         noqa={1: [], 12: ["CEL101"]},
+        conf_reads=["x"],
+        crontabs=[CrontabFact(loc, "CrontabSchedule", {"hour": Known("4")}, True)],
     )
     return facts
 

@@ -43,8 +43,8 @@ def test_messages_name_the_period_and_the_fix_for_each_form():
         'beat entry "poll-every-minute" runs every 1 minute and its messages never expire: '
         "when workers fall behind, stale runs pile up and the backlog never drains; "
         'add "options": {"expires": 60} to the entry, or expires=60 on the task')
-    assert messages[("proj/celery.py", 32)].startswith(
-        'beat entry "report-4am-burst" runs as often as every 1 minute ')
+    assert messages[("proj/celery.py", 31)].startswith(
+        'beat entry "report-every-five-minutes" runs as often as every 5 minutes ')
     assert messages[("proj/signals.py", 7)].endswith(
         "pass expires=30 to add_periodic_task, or set expires=30 on the task")
     assert messages[("proj/signals.py", 8)].endswith(
@@ -154,3 +154,45 @@ def test_spread_options_count_when_literal(project):
         select="CEL107",
     )
     assert positions(findings) == [("app.py", 14, 5, "CEL107")]
+
+
+def test_database_scheduler_keeps_only_expire_seconds():
+    messages = {(f.path, f.line): f.message for f in lint(TREE, select="CEL107")}
+    assert messages[("dbbeat/celery.py", 11)] == (
+        'beat entry "db-poll" never expires under DatabaseScheduler; '
+        'add options "expire_seconds": 60')
+    assert messages[("dbbeat/celery.py", 12)] == (
+        'beat entry "db-poll-expires": DatabaseScheduler drops "expires"; '
+        'use "expire_seconds": 60')
+    assert messages[("dbbeat/celery.py", 28)] == (
+        'beat entry "db-add": DatabaseScheduler drops "expires"; use expire_seconds')
+    assert messages[("dbbeat/custom.py", 7)].startswith(
+        'beat entry "custom-poll": DatabaseScheduler drops "expires"')
+    assert all(len(m) <= 100 for k, m in messages.items() if k[0].startswith("dbbeat/"))
+
+
+def test_database_scheduler_named_by_its_alias_in_django_settings(project):
+    files = {"proj/__init__.py": "", "proj/celery.py": """
+        import os
+        from celery import Celery
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+        app = Celery("proj")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+        """, "proj/settings.py": """
+        CELERY_BROKER_URL = "redis://"
+        CELERY_BEAT_SCHEDULER = "django"
+        CELERY_BEAT_SCHEDULE = {
+            "poll": {"task": "proj.tasks.poll", "schedule": 60, "options": {"expires": 60}},
+        }
+        """, "proj/tasks.py": """
+        from celery import shared_task
+
+        @shared_task
+        def poll():
+            pass
+        """}
+    (finding,) = project(files, select="CEL107")
+    assert finding.line == 4 and "DatabaseScheduler drops" in finding.message
+    files["proj/settings.py"] = files["proj/settings.py"].replace(
+        '"django"', '"celery.beat:PersistentScheduler"')
+    assert project(files, select="CEL107") == []

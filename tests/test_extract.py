@@ -774,3 +774,39 @@ def test_options_say_what_could_not_be_read():
     }
     assert all("$unknown" not in b.options.values for b in facts.beat)
     assert facts.tasks[0].options == Options()
+
+
+# -- crontabs, reads back, switches ------------------------------------------------------
+
+def test_crontabs_made_in_code():
+    facts = tree("beat")["sched/crontabs.py"]
+    found = [(c.loc.line, c.kind, {k: v.value if v.known else "?" for k, v in c.fields.items()},
+              c.unreadable) for c in facts.crontabs]
+    assert found == [
+        (6, "crontab", {"hour": 4}, False),
+        (7, "crontab", {"minute": "0", "hour": "*/12", "day_of_week": "mon-fri"}, False),
+        (8, "crontab", {}, True),
+        (9, "crontab", {"minute": 0}, True),
+        (10, "crontab", {"hour": "?"}, False),
+        (14, "CrontabSchedule", {"hour": "3", "minute": "30"}, False),
+        (15, "CrontabSchedule", {"hour": "5"}, True),
+        (16, "CrontabSchedule", {}, True),
+        (17, "CrontabSchedule", {"day_of_week": "sun"}, False),
+    ]
+    assert facts.crontabs[0].loc == span("beat", "sched/crontabs.py", "cron(hour=HOUR)")
+
+
+def test_names_read_back_from_an_app_but_not_written():
+    facts = tree("calls")["orders/reads.py"]
+    assert facts.conf_reads == ["order_timeout", "order_limit", "order_retries", "order_backoff"]
+
+
+def test_calls_switched_by_a_setting():
+    facts = tree("calls")["orders/reads.py"]
+    (throttle,) = [f for f in facts.functions if f.name == "throttle"]
+    sleeps = [(c.loc.line, c.switch) for c in throttle.calls if c.qualname == "time.sleep()"]
+    assert [(line, switch.name if switch else None) for line, switch in sleeps] == [
+        (21, "ORDER_THROTTLE"), (22, "ORDER_PAUSE_MS"), (24, "ORDER_SLOW_MODE"), (26, None),
+        (27, None)]
+    assert sleeps[0][1].default == Unknown()
+    assert sleeps[1][1].default == Known(0) and sleeps[2][1].default == Known(False)

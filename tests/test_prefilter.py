@@ -96,6 +96,8 @@ def parsed_paths(root: Path, monkeypatch) -> List[str]:
     b"result = GroupResult.restore(group_id)\n",
     b"results = ResultSet([])\n",
     b"meta = app.backend.get_task_meta(task_id)\n",
+    b"from celery.schedules import crontab\nNIGHTLY = crontab(hour=3)\n",
+    b"from django_celery_beat.models import CrontabSchedule\n",
 ])
 def test_scan_passes_every_kind_of_fact(text):
     assert may_hold_facts(text)
@@ -110,6 +112,7 @@ def test_scan_passes_every_kind_of_fact(text):
     b"self.conf = conf\nvalue = self.conf.get('x')\n",  # reads no app's settings
     b'"""Runs under Celery: start a celery worker first."""\n',  # Celery not called
     b"import re\nprint(re.match('(a)', 'a').group(1))\n",  # no celery
+    b"from huey import crontab\nNIGHTLY = crontab(hour=3)\n",  # huey's crontab
     b"from pretix.base.signals import periodic_task\n",  # no celery
     b"from superset.result_set import SupersetResultSet\n",
 ])
@@ -149,11 +152,14 @@ def test_summary_of_a_rejected_file():
         b"class B(base.Plain):\n    pass\n"
         b"x = settings.BROKER_HOSTS + my_settings.BROKER_OTHER + self.settings.CELERY_X\n"
         b"y = settings.lower_case\n"
+        b"z = (app.conf.worker_port, conf['lock_ttl'], conf.get(u'other'), getattr(app.conf,"
+        b" 'fourth'), myconf.not_this, app.conf.r_name)\n"
         b"from . import shared_task\n",
         "celery.jobs", False)
     assert {"MyTask", "Alias", "base", "Deep", "Plain"} <= summary.class_words
     assert "Other" not in summary.class_words  # imported, but no header names it
     assert summary.setting_reads == {"BROKER_HOSTS", "CELERY_X"}
+    assert summary.conf_reads == {"worker_port", "lock_ttl", "other", "fourth", "r_name"}
     assert summary.imports_celery
     assert not skipped_summary(b"from . import shared_task\n", "proj.jobs", False).imports_celery
 
@@ -197,7 +203,8 @@ def test_files_reading_a_written_setting_are_parsed(monkeypatch):
     root = PREFILTER_TREES / "setting_read"
     assert [(path, code) for path, _, _, code, _ in equal_findings(root)] == [
         ("proj/conf.py", "CEL202"), ("proj/conf.py", "CEL201")]  # BROKER_RETRY_LIMIT only
-    assert "proj/failover.py" in parsed_paths(root, monkeypatch)
+    parsed = parsed_paths(root, monkeypatch)
+    assert "proj/failover.py" in parsed and "proj/pool.py" in parsed
 
 
 def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):

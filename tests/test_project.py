@@ -476,3 +476,71 @@ def test_rules_ask_the_view_and_never_read_the_files():
                      if "project.files" in path.read_text(encoding="utf-8")
                      or "project.index" in path.read_text(encoding="utf-8"))
     assert readers == []
+
+
+# -- reads back, switches, crontabs, schedulers ------------------------------------------
+
+def test_reads_back_follow_each_apps_namespace(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            plain = Celery("plain")
+            plain.conf.update(lock_ttl=1, LOCK_TTL=1)
+            django = Celery("django")
+            django.config_from_object("proj.conf", namespace="CELERY")
+            """,
+        "proj/conf.py": "CELERY_LOCK_TTL = 1\nCELERY_OWN_KEY = 1\nCELERY_OTHER = 1\n",
+        "proj/use.py": """
+            from django.conf import settings
+            from proj.celery import plain
+
+            def f():
+                return plain.conf.lock_ttl, settings.CELERY_OWN_KEY
+            """})
+    plain, django = app(project, "proj.celery.plain"), app(project, "proj.celery.django")
+    assert project.reads_back(plain, "lock_ttl") and not project.reads_back(plain, "LOCK_TTL")
+    assert project.reads_back(django, "CELERY_LOCK_TTL") and project.reads_back(django, "lock_ttl")
+    assert project.reads_back(plain, "CELERY_OWN_KEY")  # settings.KEY: as written, any app
+    assert not project.reads_back(django, "CELERY_OTHER")
+
+
+def test_django_setting_and_switches(tmp_path):
+    from celerylint.facts import CallSwitch, Known
+
+    files = {"manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 's.prod')\n",
+             "s/__init__.py": "", "s/base.py": "DELAY = 5\nOFF = 0\n",
+             "s/prod.py": "from s.base import *\nDELAY = 0\n"}
+    project = project_of(tmp_path, files)
+    assert project.django_setting("DELAY") == Known(0)
+    assert project.django_setting("MISSING") is None
+    assert project.switched_on(CallSwitch("DELAY")) is False
+    assert project.switched_on(CallSwitch("MISSING")) is None
+    assert project.switched_on(CallSwitch("MISSING", Known(2))) is True
+    del files["manage.py"]
+    (tmp_path / "no_module").mkdir()
+    value = project_of(tmp_path / "no_module", files).django_setting("DELAY")
+    assert value is not None and not value.known
+
+
+def test_crontabs_and_the_scheduler_of_each_entry(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            from celery.schedules import crontab
+            app = Celery("proj")
+            app.conf.beat_scheduler = "proj.sched:Sched"
+            app.conf.beat_schedule = {"a": {"task": "t", "schedule": crontab(hour=4)}}
+            other = Celery("other")
+            other.conf.beat_schedule = {"b": {"task": "t", "schedule": 60}}
+            """,
+        "proj/sched.py": """
+            from django_celery_beat.schedulers import DatabaseScheduler
+
+            class Sched(DatabaseScheduler):
+                pass
+            """})
+    assert [(path, c.loc.line) for path, c in project.crontabs()] == [("proj/celery.py", 5)]
+    answers = {view.fact.name: project.database_scheduler(view) for view in project.beat}
+    assert answers == {"a": True, "b": False}

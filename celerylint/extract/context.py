@@ -16,7 +16,8 @@ import libcst as cst
 
 from celerylint.extract.names import OTHER_TASK_LIBRARIES
 from celerylint.extract.tree import Span
-from celerylint.facts import Arg, Dispatch, FileFacts, FunctionFact, ImportFact, Loc, Value
+from celerylint.facts import (Arg, CallSwitch, Dispatch, FileFacts, FunctionFact, ImportFact, Loc,
+                              Value)
 from celerylint.modules import absolute_module
 from celerylint.values import Evaluator, dotted_name
 
@@ -48,6 +49,13 @@ class FunctionScope:
         self.name_counts: Counter[str] = Counter()
         self.pending_args: List[Tuple[Arg, cst.CSTNode]] = []  # to follow to their locals
         self.stored: List[Tuple[Dispatch, str]] = []  # dispatches assigned to a local
+        # (first line, last line, setting) of the bodies of ``if settings.X:`` blocks
+        self.switched: List[Tuple[int, int, CallSwitch]] = []
+
+    def switch_at(self, line: int) -> Optional[CallSwitch]:
+        """The setting tested by the innermost ``if settings.X:`` whose body holds ``line``."""
+        inside = [switch for start, end, switch in self.switched if start <= line <= end]
+        return inside[-1] if inside else None
 
 
 class FileContext:
