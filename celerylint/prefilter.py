@@ -49,12 +49,16 @@ on the scan:
 - ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
   the module ``config_from_object`` reads, the Django settings module and the
   bases it star-imports, a module whose task is dispatched or scheduled, a
-  package ``__init__`` that re-exports it, the base classes of a parsed class.
+  package ``__init__`` that re-exports it, the base classes of a parsed class,
+  the module of a decorator that may be a task preset, the module of a constant a
+  schedule is written as.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
   header, in what a header name is assigned from, or in an import that renames
-  it; a subclass chain across modules takes one round per level.  A read
+  it; a subclass chain across modules takes one round per level.  A decorator
+  (``@name``, ``@module.name``) or a renaming import of a task preset that a parsed
+  file defines (``preset_names``): a preset's tasks need no Celery name.  A read
   ``settings.KEY`` of a key that CEL201 could report (``read_keys``).  In a
   package named ``celery`` only, a relative import of (or being) a module whose
   names the extractor compares (``CELERY_MODULES``).
@@ -102,6 +106,7 @@ ASSIGN_RE = re.compile(rb"[ \t\f\\]*(?::[^=\n]*)?=(?!=)[ \t\f]*(\([^)]*\)|(?:[^\
 SETTINGS_READ_RE = re.compile(rb"settings[ \t\f\r\n\\)]*\." + LAYOUT + rb"(\w+)")
 RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.]*))?")
 WORD_RE = re.compile(rb"\w+")
+DECORATOR_RE = re.compile(rb"^[ \t]*@[ \t]*(\w+)(?:[ \t]*\.[ \t]*(\w+))*", re.MULTILINE)
 
 
 def may_hold_facts(data: bytes) -> bool:
@@ -131,10 +136,14 @@ def referenced_names(facts: FileFacts) -> Set[str]:
     for task in facts.tasks:
         names.update(task.bases)
         names.add(task.app)
+        names.add(task.preset)
+    for preset in facts.presets:
+        names.update(preset.bases)
     for bases in facts.class_bases.values():
         names.update(bases)
     for entry in facts.beat:
         names.add(entry.task_ref)
+        names.add(entry.schedule_ref)
     for setting in facts.settings:
         names.add(setting.app)
     names.discard("")
@@ -179,6 +188,7 @@ class Skipped:
     """What the follow-up needs from a file the scan rejected, read once per run."""
 
     class_words: Set[str] = field(default_factory=set)  # may name a base class
+    decorator_words: Set[str] = field(default_factory=set)  # first and last of `@a.b.c`
     setting_reads: Set[str] = field(default_factory=set)  # NAME of `settings.NAME`
     imports_celery: bool = False  # it is, or relatively imports, a module of CELERY_MODULES
 
@@ -226,6 +236,8 @@ def skipped_summary(data: bytes, module: str, is_package: bool) -> Skipped:
     for head in heads:
         words.update(_assigned_from(data, head))
     summary.class_words = _decoded(words)
+    summary.decorator_words = _decoded(
+        word for match in DECORATOR_RE.finditer(data) for word in match.groups() if word)
     for match in SETTINGS_READ_RE.finditer(data):
         before = data[match.start() - 1:match.start()] if match.start() else b""
         name = match.group(1).decode("ascii", "replace")
@@ -258,6 +270,18 @@ def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:
                 if not imp.star and local not in names and _last(imp.target) in names:
                     names.add(local)
                     grew = True
+    return names
+
+
+def preset_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """Last name segments of the task presets of parsed files, and the names parsed files
+    import them as: a rejected file decorating with one holds a task."""
+    files = list(parsed)
+    names = {_last(preset.name) for facts in files for preset in facts.presets}
+    for facts in files:
+        for imp in facts.imports:
+            if not imp.star and _last(imp.target) in names:
+                names.add(_last(imp.local))
     return names
 
 
@@ -294,6 +318,7 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
     ``summaries`` remembers what was read from each rejected file (None when it
     cannot be read), so every file is read at most once per run."""
     class_names = task_class_names(parsed.values())
+    presets = preset_names(parsed.values())
     keys = read_keys(parsed.values())
     wanted: Set[int] = set()
     for index in skipped:
@@ -306,6 +331,7 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
                 summaries[index] = skipped_summary(data, *modules[index])
         summary = summaries[index]
         if summary is not None and (summary.imports_celery or summary.class_words & class_names
+                                    or (summary.decorator_words | summary.class_words) & presets
                                     or summary.setting_reads & keys):
             wanted.add(index)
     return wanted

@@ -479,7 +479,7 @@ def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
     from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
                                   FileFacts, FunctionFact, ImportFact, Known, Loc, Options,
-                                  SettingAssign, TaskFact, Unknown)
+                                  SettingAssign, TaskFact, TaskPreset, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -508,7 +508,17 @@ def filled_facts():
                 ["b"],
                 True,
                 "f",
+                "p.preset",
+                True,
+                [Known(1), Unknown("x")],
+                [loc, loc],
             )
+        ],
+        presets=[
+            TaskPreset("preset", loc, "both", "p.app.task", "app.task", "p.app",
+                       Options({"acks_late": Known(True)}, "kw.update(...)"), {"acks_late": loc},
+                       {"ignore_result": Known(True)}, ["p.Base"], ["name"], {"name": "name"},
+                       True, ["run_every"], "run_every")
         ],
         functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"])], 3, ["w"])],
         dispatches=[
@@ -535,6 +545,7 @@ def filled_facts():
                 "beat_schedule",
                 Options({}, "OPTIONS"),
                 "p.app",
+                "p.const.EVERY",
             )
         ],
         django_settings_module="s",

@@ -78,18 +78,20 @@ def test_environment_default_is_judged_and_named(project):
     assert "runs as often as every 1 minute (default of an environment variable)" in messages[1]
 
 
-def test_schedule_imported_from_another_module_is_unknown(project):
+def test_schedule_imported_from_another_module_is_read(project):
     findings = project({
-        "intervals.py": "FAST = 1\n",
+        "intervals.py": "FAST = 1\nif DEBUG:\n    SLOW = 1\n",
         "app.py": """
             from celery import Celery
-            from intervals import FAST
+            from intervals import FAST, SLOW, MISSING
 
             app = Celery("proj")
-            app.conf.beat_schedule = {"poll": {"task": "t", "schedule": FAST}}
+            app.conf.beat_schedule = {"poll": {"task": "t", "schedule": FAST},
+                                      "maybe": {"task": "t", "schedule": SLOW},
+                                      "gone": {"task": "t", "schedule": MISSING}}
         """,
     }, select="CEL104")
-    assert findings == []
+    assert [(f.path, f.line, f.column) for f in findings] == [("app.py", 5, 61)]
 
 
 def test_min_beat_interval_from_pyproject(tmp_path):
