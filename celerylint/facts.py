@@ -237,6 +237,8 @@ class TaskFact:
     bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
     bind: bool = False
     function: str = ""  # name of the FunctionFact holding the body ("Cls.run" for classes)
+    # the qualified name of the Celery decorator ("celery.shared_task", "celery.task", ...)
+    celery_decorator: str = ""
     # decorator "preset": the decorator's qualified name, whether it was called, and the
     # positional arguments of the call (its keywords are in options)
     preset: str = ""

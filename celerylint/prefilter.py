@@ -35,7 +35,8 @@ file's own module name, are not written (see ``skipped_to_parse``).
   words): result look-ups (CEL102).
 - ``celery`` with ``Celery`` called, subclassed, renamed or aliased (apps and
   their keyword settings), ``shared_task``, ``periodic_task``,
-  ``celery.task``/``celery.decorators`` (task decorators, beat entries of
+  ``celery.task``/``celery.decorators`` and ``from celery import task`` (task
+  decorators, beat entries of
   ``run_every``), ``chain``, ``group``, ``chord``, ``signature``, ``Signature``,
   ``subtask`` (canvas dispatches): all of them count only as ``celery.*``.
 
@@ -89,7 +90,9 @@ CELERY_NAMES_RE = re.compile(
     rb"\bCelery\b(?=" + LAYOUT + rb"(?:[(),]|as\b))|=" + LAYOUT + rb"(?:\w+" + LAYOUT + rb"\."
     + LAYOUT + rb")*Celery\b"
     rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask)\b"
-    rb"|celery\.(?:task|decorators)\b")
+    rb"|celery\.(?:task|decorators)\b"
+    rb"|from" + LAYOUT + rb"celery" + LAYOUT + rb"import" + LAYOUT  # Celery 4's task module
+    + rb"(?:\([^)]*?|[^\n;(]*?)\btask\b")
 
 # Modules whose names the extractor (celerylint/extract/names.py) and the rules compare
 # against (celery.Celery, celery.canvas.group, celery.app.task.Task, ...);

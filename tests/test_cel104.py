@@ -12,6 +12,11 @@ def test_fixture_tree():
     assert_fixture_tree("CEL104", "CEL104")
 
 
+def test_old_periodic_task_decorator_only_for_a_release_that_has_it():
+    assert_fixture_tree("CEL104_legacy", "CEL104")
+    assert lint(FIXTURES / "CEL104_legacy", select="CEL104", target_version=(5, 0)) == []
+
+
 def at(path: str, needle: str, column_of: str):
     """(path, line, col, CEL104) of the line holding `needle`, at `column_of` on it."""
     lines = (TREE / path).read_text(encoding="utf-8").splitlines()

@@ -179,3 +179,41 @@ def test_a_schedule_imported_from_another_module(tmp_path):
     schedules = {b.fact.name: b.fact.schedule for b in project.beat}
     assert schedules["heartbeat"].value == 120
     assert not schedules["twice"].known and not schedules["missing"].known
+
+
+OLD_TASKS = {
+    "proj/__init__.py": "",
+    "proj/celery.py": "from celery import Celery\napp = Celery('proj')\n",
+    "proj/tasks.py": """
+        from celery import task
+        from celery.task import periodic_task
+
+        old_style = task
+
+        @task()
+        def add(x):
+            return x
+
+        @old_style
+        def mul(x):
+            return x
+
+        @periodic_task(run_every=10)
+        def tick():
+            pass
+
+        def send():
+            add.delay(1)
+        """}
+
+
+@pytest.mark.parametrize("target, tasks", [
+    ((4, 4), ["proj.tasks.add", "proj.tasks.mul", "proj.tasks.tick"]),
+    ((5, 0), []),  # celery.task is gone in Celery 5: the shipped tables say so
+])
+def test_old_celery_task_decorators_only_for_a_release_that_has_them(tmp_path, target, tasks):
+    facts = project_of(tmp_path, OLD_TASKS).files.values()
+    project = Project(facts, target)
+    assert [t.name for t in project.tasks] == tasks
+    assert [d.task is not None for d in project.dispatches] == [bool(tasks)]
+    assert len(project.beat) == len(tasks[2:])

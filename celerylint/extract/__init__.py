@@ -2,9 +2,10 @@
 
 Core: ``tree`` (positions, the multi-visitor ``walk``), ``context`` (the per-file state all
 visitors share: imports, constants, scopes, evaluator), ``scope`` (scopes, function bodies),
-``shapes``, ``names``.  Subjects: ``apps`` (apps, config sources, settings), ``tasks`` (with ``presets``),
-``dispatches``, ``beat``; ``calls`` sends each call to one subject's handler.  To add a fact,
-add a visitor method or a call handler in its subject's module (a new visitor: ``VISITORS``).
+``shapes``, ``names``.  Subjects: ``apps`` (apps, config sources, settings), ``tasks``
+(and ``presets``), ``dispatches``, ``beat``; ``calls`` sends each call to one subject's
+handler.  To add a fact, add a visitor method or a call handler in its subject's module (a
+new visitor: ``VISITORS``).
 """
 from __future__ import annotations
 

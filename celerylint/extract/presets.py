@@ -303,6 +303,8 @@ def preset_reference(ctx: FileContext, func: cst.CSTNode) -> str:
     if not dotted:
         return ""
     head = dotted.split(".")[0]
+    if ctx.resolve(head).split(".")[0] in NOT_PRESETS | OTHER_TASK_LIBRARIES:
+        return ""
     if isinstance(func, cst.Attribute):
         if ctx.is_app_reference(func.value):
             return f"{ctx.app_qualname(func.value)}.{func.attr.value}"

@@ -127,6 +127,8 @@ def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef, module_level:
             continue
         task = make_task(ctx, node.name.value, ctx.loc(node.name), kind, app,
                          call.args if call is not None else ())
+        if kind != "app.task":
+            task.celery_decorator = ctx.resolve(dotted_name(call.func if call else expr) or "")
         if not module_level:
             scope = ctx.current()
             task.function = scope.fact.name if scope is not None else node.name.value

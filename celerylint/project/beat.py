@@ -14,14 +14,19 @@ from celerylint.project.views import BeatView, TaskView
 def link_beat(index: ProjectIndex, tasks: TaskLookup) -> List[BeatView]:
     """Every beat entry with the task it runs (None when unknown), in file order."""
     made: Dict[str, List[BeatEntry]] = {}
-    for task in tasks.tasks:
-        if task.beat is not None:
-            made.setdefault(task.path, []).append(task.beat)
+    for made_by in tasks.tasks:
+        if made_by.beat is not None:
+            made.setdefault(made_by.path, []).append(made_by.beat)
     views = []
     for facts in index.sorted_files:
-        for entry in facts.beat + made.get(facts.path, []):
-            entry = _with_imported_schedule(index, entry)
-            views.append(BeatView(entry, facts.path, task_for_beat(tasks, entry)))
+        for entry in facts.beat:
+            task = task_for_beat(tasks, entry)
+            if entry.setting == "periodic_task" and task is None:
+                continue  # an old @periodic_task the target release does not have
+            views.append(BeatView(_with_imported_schedule(index, entry), facts.path, task))
+        for entry in made.get(facts.path, []):
+            views.append(BeatView(_with_imported_schedule(index, entry), facts.path,
+                                  task_for_beat(tasks, entry)))
     return views
 
 

@@ -82,6 +82,7 @@ class Presets:
             else None,
             bind=bind is not None and bind.known and bind.value is True,
             bases=list(task.bases) + list(preset.bases), options=options,
+            celery_decorator=preset.target if preset.decorator != "app.task" else "",
             option_locs={key: site[2] for key, site in sites.items()})
         paths = {key: site[1] for key, site in sites.items() if site[1] != path}
         return PresetTask(fact, paths, _beat_entry(fact, task, preset))

@@ -14,6 +14,7 @@ from celerylint.project.index import MAX_REEXPORT_HOPS, ProjectIndex
 from celerylint.project.presets import Presets
 from celerylint.project.views import AppView, OptionSource, TaskView
 from celerylint.readings import truthy
+from celerylint.tables import NEWEST_KNOWN, Version, old_task_decorators, task_decorators
 
 TASK_BASE_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task",
                      "celery.task.base.Task", "celery.app.Task"}
@@ -53,11 +54,15 @@ class TaskLookup:
         return None
 
 
-def build_tasks(index: ProjectIndex, apps: List[AppView], app_for: AppLookup) -> List[TaskView]:
-    """Every task whose app is known, in file order (the tasks of presets included)."""
+def build_tasks(index: ProjectIndex, apps: List[AppView], app_for: AppLookup,
+                version: Version = NEWEST_KNOWN) -> List[TaskView]:
+    """Every task whose app is known, in file order (the tasks of presets included); a
+    task of an old Celery decorator only when the target release has it."""
     presets = Presets(index)
+    missing = old_task_decorators() - task_decorators(version)
     return [task for facts in index.sorted_files
-            for task in _task_views(index, presets, facts, apps, app_for)]
+            for task in _task_views(index, presets, facts, apps, app_for)
+            if task.fact.celery_decorator not in missing]
 
 
 def _task_views(index: ProjectIndex, presets: Presets, facts: FileFacts, apps: List[AppView],
