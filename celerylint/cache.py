@@ -50,6 +50,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+from types import FrameType
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_NAME  # noqa: F401  (the default directory's name)
@@ -264,7 +265,7 @@ def _loads(text: str) -> Any:
     them, never a crashed process)."""
     previous = sys.getrecursionlimit()
     depth = 0
-    frame = sys._getframe()
+    frame: Optional[FrameType] = sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
     wanted = depth + JSON_RECURSION

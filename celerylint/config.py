@@ -22,7 +22,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set,
+                    Tuple)
 
 from celerylint.report import one_line
 from celerylint.tables import NEWEST_KNOWN, SUPPORTED_VERSIONS
@@ -265,7 +266,7 @@ def _holds_vcs_marker(directory: str) -> bool:
     return any(os.path.lexists(os.path.join(directory, marker)) for marker in VCS_MARKERS)
 
 
-def _search_barriers() -> set:
+def _search_barriers() -> Set[str]:
     home = os.path.expanduser("~")
     return {os.path.abspath(home)} if home != "~" and os.path.isabs(home) else set()
 
@@ -351,7 +352,7 @@ def load_config(
 
 
 def _cache_dir(from_cli: Dict[str, Any], from_file: Dict[str, Any], project: ProjectRoot,
-               environ: Dict[str, str]) -> Optional[Path]:
+               environ: Mapping[str, str]) -> Optional[Path]:
     """--cache-dir, else CELERYLINT_CACHE_DIR (both relative to the current directory),
     else cache-dir (relative to the root), else .celerylint_cache in the root of a
     project that was found; without a project, no cache."""
@@ -406,7 +407,8 @@ def _load_toml_text(text: str) -> Dict[str, Any]:
                 raise TomlTooDeep("arrays or tables nested too deeply")
         elif char in "]}":
             depth = max(depth - 1, 0)
-    return tomllib.loads(text)
+    data: Dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:
@@ -752,7 +754,8 @@ def _poetry_constraint_version(constraint: Any) -> Optional[Version]:
         return _lowest_allowed_version(constraint)
     if isinstance(constraint, list) and constraint:
         versions = [_poetry_constraint_version(item) for item in constraint]
-        return None if None in versions else min(versions)  # type: ignore[type-var]
+        known = [version for version in versions if version is not None]
+        return min(known) if len(known) == len(versions) else None
     return None
 
 

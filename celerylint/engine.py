@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from celerylint.config import Config, ProjectRoot, RootFinder
 from celerylint.facts import FileFacts, Loc
@@ -148,9 +148,9 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
 
 def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
               modules: Dict[str, List[int]], parsed: Dict[int, FileFacts],
-              results: Dict[int, Extracted], summaries: Dict[int, Optional[Skipped]]) -> set:
+              results: Dict[int, Extracted], summaries: Dict[int, Optional[Skipped]]) -> Set[int]:
     """Files not parsed yet that the parsed ones point to, or that point back at them."""
-    names: set = set()
+    names: Set[str] = set()
     for file_facts in parsed.values():
         names.update(referenced_names(file_facts))
     skipped = [i for i in results if i not in parsed]
@@ -159,7 +159,7 @@ def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
 
 
 def _needed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
-            modules: Dict[str, List[int]], results: Dict[int, Extracted]) -> set:
+            modules: Dict[str, List[int]], results: Dict[int, Extracted]) -> Set[int]:
     """The files the prefilter would have parsed: those its scan accepts (or cannot
     read), then those reached by following, given every file's full facts."""
     needed = set()
@@ -305,7 +305,8 @@ def is_file_suppressed(finding: Finding, facts: Optional[FileFacts]) -> bool:
 
 
 def filter_findings(findings: Iterable[Finding], config: Config, files: Dict[str, FileFacts],
-                    report_paths: Optional[set] = None, use_noqa: bool = True) -> List[Finding]:
+                    report_paths: Optional[Set[str]] = None, use_noqa: bool = True
+                    ) -> List[Finding]:
     kept = []
     for finding in findings:
         if report_paths is not None and finding.path not in report_paths:

@@ -234,13 +234,14 @@ def _indexed(paths: List[Path]) -> Tuple[List[Path], Dict[str, int]]:
     return paths, {os.path.abspath(path): i for i, path in enumerate(paths)}
 
 
-def _remembered(memo: Optional[RunMemo], key: Tuple, compute: Callable[[], T]) -> T:
+def _remembered(memo: Optional[RunMemo], key: MemoKey, compute: Callable[[], T]) -> T:
     """``compute()``, kept in ``memo`` for the rest of the flake8 run it belongs to."""
     if memo is None:
         return compute()
     if key not in memo:
         memo[key] = compute()
-    return memo[key]
+    found: T = memo[key]
+    return found
 
 
 def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Optional[int]:
@@ -264,7 +265,7 @@ def _build(extracted: List[Extracted], config: Config) -> _ProjectFindings:
     from celerylint.project import Project
 
     files = [item.facts for item in extracted]
-    project = Project(files, config.target_version, config.options, config.python_version)
+    project = Project(files, config.target_version, python_version=config.python_version)
     findings, rule_failures = run_rules(project, config)
     by_path: Dict[str, List[Finding]] = {}
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
@@ -317,8 +318,9 @@ def load_engine() -> None:
 #   ``celerylint check``); files the prefilter rejects are not parsed, and CEL001 of
 #   other files is never shown here.
 
-Stamp = Optional[Tuple]
-RunMemo = Dict[Tuple, Any]
+Stamp = Optional[Tuple[object, ...]]
+MemoKey = Tuple[object, ...]
+RunMemo = Dict[MemoKey, Any]
 MAX_PROJECTS = 2  # built projects kept between runs: a project can hold 100+ MB of facts
 
 
@@ -329,7 +331,7 @@ class _CurrentRun:
 
 
 _CURRENT_RUN = _CurrentRun()
-_PROJECT: OrderedDict[str, Tuple[Tuple, Config, _ProjectFindings]] = OrderedDict()
+_PROJECT: OrderedDict[str, Tuple[Tuple[Stamp, ...], Config, _ProjectFindings]] = OrderedDict()
 _FROZEN = [False]  # see _freeze_once
 
 
@@ -353,7 +355,7 @@ def _run_ended(reference: weakref.ref[object]) -> None:
         _CURRENT_RUN.options = _CURRENT_RUN.values = None
 
 
-def _stamp(path: Path, context: Tuple) -> Stamp:
+def _stamp(path: Path, context: Tuple[object, ...]) -> Stamp:
     """os.stat's view of a file, with what else shapes its facts (cwd, root, src)."""
     try:
         status = os.stat(path)
@@ -375,7 +377,7 @@ def _project_from_disk(paths: List[Path], config: Config, memo: Optional[RunMemo
     long-lived process), again whenever a file's stat stamp changed."""
     key = ("project", str(config.root), os.getcwd())
     if memo is not None and key in memo:
-        view = memo[key]
+        view: _ProjectFindings = memo[key]
         _freeze_once()
     else:
         view, built = _fresh_project(paths, config)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 GITIGNORE = ".gitignore"
 # A path is matched as  <path relative to the top> NUL <d|f>: NUL never occurs in a
@@ -193,7 +193,7 @@ def _wildmatch(pattern: bytes, pathname: bool) -> Optional[bytes]:
     return b"".join(out)
 
 
-_CLASSES = {
+_CLASSES: Dict[bytes, Callable[[int], bool]] = {
     b"alnum": lambda c: chr(c).isascii() and chr(c).isalnum(),
     b"alpha": lambda c: chr(c).isascii() and chr(c).isalpha(),
     b"blank": lambda c: c in (0x20, 0x09),

@@ -12,7 +12,7 @@ import json
 import re
 from urllib.parse import quote
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 if TYPE_CHECKING:
     from celerylint.rule import Finding
@@ -58,7 +58,7 @@ def format_text(findings: List[Finding]) -> str:
                    f"{escape_control(f.message)}\n" for f in findings)
 
 
-def finding_data(finding: Finding) -> Dict:
+def finding_data(finding: Finding) -> Dict[str, Any]:
     return {"code": finding.code, "name": finding.name, "message": finding.message,
             "path": finding.path, "line": finding.line, "column": finding.column,
             "end_line": finding.end_line, "end_column": finding.end_column,

@@ -310,8 +310,8 @@ def diagnose(text: str) -> Optional[Tuple[str, int, int]]:
                         f"'{opening[0]}'", line, column)
         match = _TOKEN_RE.search(text, position)
     if stack:
-        opening, line, column = stack[-1]
-        return f"'{opening}' was never closed", line, column
+        bracket, line, column = stack[-1]
+        return f"'{bracket}' was never closed", line, column
     return None
 
 

@@ -71,7 +71,8 @@ DATA_FILE = Path(__file__).with_name("data") / "celery.json"  # shipped as packa
 
 @cache
 def _data() -> Dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    data: Dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def _version(text: str) -> Version:

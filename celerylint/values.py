@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -69,9 +69,10 @@ ENV_READER_METHODS = {"str", "int", "float", "bool", "list", "json", "dict", "ur
 CONVERTERS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str, "bool": bool}
 TIME_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1,
               "milliseconds": 0.001, "microseconds": 0.000001}
-BINARY_OPS = {cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
-              cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv,
-              cst.Modulo: operator.mod}
+BINARY_OPS: Dict[type, Callable[[Any, Any], Any]] = {
+    cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+}
 LITERAL_NAMES = {"True": True, "False": False, "None": None}
 
 # What Python type a value had: the plain data alone cannot tell a tuple from a list,
@@ -127,7 +128,7 @@ class Evaluator:
         self.module = module
         self.resolve = resolve
         self.constants = constants
-        self._active: set = set()
+        self._active: Set[str] = set()
         self._names: Dict[str, Optional[Evaluated]] = {}
         self._steps = 0
         self._built = 0
@@ -282,7 +283,7 @@ class Evaluator:
             return inner
         return None
 
-    def _eval_sequence(self, node) -> Optional[Evaluated]:
+    def _eval_sequence(self, node: Union[cst.List, cst.Tuple, cst.Set]) -> Optional[Evaluated]:
         kind = KIND_OF_NODE[type(node)]
         items = []
         overridable = False
@@ -316,7 +317,7 @@ class Evaluator:
                 result.update(spread.data)
                 size, depth = size + spread.size - 1, max(depth, spread.depth - 1)
                 overridable = overridable or spread.overridable
-            else:
+            elif isinstance(element, cst.DictElement):
                 key = self._eval(element.key)
                 value = self._eval(element.value) if key is not None else None
                 if key is None or value is None or key.kind != "str" or key.data in TAG_KEYS:

@@ -70,7 +70,7 @@ def test_file_mode_reports_code_at_line_and_character_column(proj):
     assert done.returncode == 1, done.stderr
     # Line 8 fires at the schedule value; the key before it holds a non-ASCII character
     # and the column still counts characters.  Line 9 (6 s) passes min-beat-interval = 5
-    # from [tool.celerylint]; line 10 carries `# noqa: CEL104`; celerylint's own
+    # from [tool.celerylint]; line 10 carries a noqa comment for CEL104; celerylint's own
     # `ignore = ["CEL104"]` does not apply under flake8.
     assert rows(done.stdout, "CEL104") == {("proj/celery.py", 8, 62, "CEL104")}
     line = (proj / "proj/celery.py").read_text(encoding="utf-8").splitlines()[7]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Literal, Optional, Set, Tuple, Union
+from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -45,7 +45,7 @@ class FunctionScope:
         self.params = params
         # local name -> (how, assigned node, line) of each binding
         self.assigns: Dict[str, List[Tuple[BindingKind, cst.CSTNode, int]]] = {}
-        self.name_counts: Counter = Counter()
+        self.name_counts: Counter[str] = Counter()
         self.pending_args: List[Tuple[Arg, cst.CSTNode]] = []  # to follow to their locals
         self.stored: List[Tuple[Dispatch, str]] = []  # dispatches assigned to a local
 
@@ -79,7 +79,7 @@ class FileContext:
         """Imports, definitions and constants of the module's top level (also inside
         if/try/with blocks), known before the walk so that names used above their
         definition resolve."""
-        assigned: Counter = Counter()
+        assigned: Counter[str] = Counter()
         for stmt in statements(module.body):
             if isinstance(stmt, (cst.Import, cst.ImportFrom)):
                 self.add_imports(stmt)
@@ -216,7 +216,7 @@ def string(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def statements(body) -> List[cst.CSTNode]:
+def statements(body: Sequence[cst.CSTNode]) -> List[cst.CSTNode]:
     """Top-level small and compound statements of a module or block, looking
     into if/try/with blocks that run at import time."""
     out: List[cst.CSTNode] = []
@@ -230,7 +230,7 @@ def statements(body) -> List[cst.CSTNode]:
     return out
 
 
-def _block_statements(stmt) -> List[cst.CSTNode]:
+def _block_statements(stmt: Union[cst.If, cst.Try, cst.With]) -> List[cst.CSTNode]:
     """statements() of an if/try/with's body, its else branches and its handlers."""
     out = statements(stmt.body.body)
     orelse = getattr(stmt, "orelse", None)

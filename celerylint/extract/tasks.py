@@ -136,7 +136,7 @@ def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef, module_level:
             return task
         task.function = node.name.value
         ctx.facts.tasks.append(task)
-        if kind == "periodic_task" and "run_every" in task.options.values and call is not None:
+        if kind == "periodic_task" and call is not None and "run_every" in task.options.values:
             beat.periodic_task_entry(ctx, node, task, call)
         return task
     if module_level and node.decorators:

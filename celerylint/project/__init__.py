@@ -45,9 +45,7 @@ __all__ = [
 
 class Project:
     def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = NEWEST_KNOWN,
-                 _unused: object = None, python_version: Optional[Tuple[int, int]] = None):
-        """``_unused`` stands where the rules' options were passed (rules read their own);
-        callers that still pass them positionally keep working."""
+                 *, python_version: Optional[Tuple[int, int]] = None):
         self.index = ProjectIndex(files)
         self.files: Dict[str, FileFacts] = self.index.files
         self.target_version = target_version
