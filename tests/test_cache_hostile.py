@@ -508,6 +508,7 @@ def filled_facts():
                 ["b"],
                 True,
                 "f",
+                "celery.shared_task",
                 "p.preset",
                 True,
                 [Known(1), Unknown("x")],
