@@ -36,8 +36,12 @@ SettingKind = Literal["celery-kwarg", "conf-update", "conf-attr", "conf-item", "
 # file's imports, or settings passed in a form that cannot be read (its source text).
 TargetKind = Literal["string", "name", "unknown"]
 # What makes a task: ``@app.task``, ``@shared_task``, ``app.task(func)``, a Task subclass
-# with a ``run`` method, the old ``@periodic_task``.
-TaskDecorator = Literal["app.task", "shared_task", "call", "class", "periodic_task"]
+# with a ``run`` method, the old ``@periodic_task``; or a decorator of the project that the
+# project view may find to be a task preset (``"preset"``: see :class:`TaskPreset`).
+TaskDecorator = Literal["app.task", "shared_task", "call", "class", "periodic_task", "preset"]
+# How a task preset makes a task: used bare (``@retrying``), called (``@instrumented_task(
+# name=...)``), or either (``@nautobot_task`` and ``@nautobot_task(bind=True)``).
+PresetUse = Literal["bare", "called", "both"]
 # How a dispatch sends: a method called on a task (``signature`` too), ``send_task`` on an
 # app, ``signature(...)`` called as a function (``"signature()"``), a canvas function.
 DispatchMethod = Literal["delay", "apply_async", "s", "si", "signature", "send_task",
@@ -250,6 +254,46 @@ class TaskFact:
     bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
     bind: bool = False
     function: str = ""  # name of the FunctionFact holding the body ("Cls.run" for classes)
+    # the qualified name of the Celery decorator ("celery.shared_task", "celery.task", ...)
+    celery_decorator: str = ""
+    # decorator "preset": the decorator's qualified name, whether it was called, and the
+    # positional arguments of the call (its keywords are in options)
+    preset: str = ""
+    preset_called: bool = False
+    preset_args: List[Value] = field(default_factory=list)
+    preset_arg_locs: List[Loc] = field(default_factory=list)
+
+
+@dataclass
+class TaskPreset:
+    """A name that makes tasks when it decorates a function, with options of its own.
+
+    An alias of a task decorator (``nautobot_task = shared_task``, ``task = app.task``), a
+    decorator with options bound (``retrying = shared_task(acks_late=True)``,
+    ``partial(app.task, queue="io")``), or a function (or a method of a Celery subclass)
+    whose body applies one (``def instrumented_task(name, **kwargs): ... app.task(name=name,
+    **kwargs)``).  ``target`` is what it applies: a Celery decorator's qualified name,
+    ``<app>.task`` (``self.task`` in a method: the app it is called on), or another name that
+    the project view resolves to a preset.  Options a decorated task gets: ``options``
+    (bound), the call's keywords that name a parameter in ``param_options`` (as that option),
+    the other keywords when ``forwards`` (minus ``dropped``), then ``defaults`` for the keys
+    still unset; a call's positional arguments fill ``params`` in order."""
+
+    name: str  # dotted within the module: "retrying", "IndicoCelery.periodic_task"
+    loc: Loc
+    use: PresetUse
+    target: str
+    decorator: TaskDecorator  # the target's kind; "preset" when it is another preset
+    app: str = ""  # qualified name of the app for "app.task" ("self": the receiver's app)
+    options: Options = field(default_factory=Options)
+    option_locs: Dict[str, Loc] = field(default_factory=dict)
+    defaults: Dict[str, Value] = field(default_factory=dict)
+    bases: List[str] = field(default_factory=list)  # qualified names of a bound base=
+    params: List[str] = field(default_factory=list)
+    param_options: Dict[str, str] = field(default_factory=dict)
+    forwards: bool = False
+    dropped: List[str] = field(default_factory=list)
+    schedule: str = ""  # the call keyword holding a beat schedule the preset adds ("" none)
 
 
 @dataclass
@@ -278,6 +322,9 @@ class BeatEntry:
     setting: BeatSource  # the settings key or the form it came from
     options: Options = field(default_factory=Options)
     app: str = ""
+    # the qualified name an imported constant schedule refers to (``HEARTBEAT_FREQUENCY``
+    # from another module), for the project view to read; "" when the schedule is not one
+    schedule_ref: str = ""
 
 
 @dataclass
@@ -326,6 +373,7 @@ class FileFacts:
     settings: List[SettingAssign] = field(default_factory=list)
     class_bases: Dict[str, List[str]] = field(default_factory=dict)
     tasks: List[TaskFact] = field(default_factory=list)
+    presets: List[TaskPreset] = field(default_factory=list)
     functions: List[FunctionFact] = field(default_factory=list)
     dispatches: List[Dispatch] = field(default_factory=list)
     beat: List[BeatEntry] = field(default_factory=list)

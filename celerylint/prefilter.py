@@ -35,11 +35,11 @@ file's own module name, are not written (see ``skipped_to_parse``).
   words): result look-ups (CEL102).
 - ``celery`` with ``Celery`` called, subclassed, renamed or aliased (apps and
   their keyword settings), ``shared_task``, ``periodic_task``,
-  ``celery.task``/``celery.decorators`` (task decorators, beat entries of
-  ``run_every``), ``crontab``, ``CrontabSchedule`` (crontabs: a celery or
-  django_celery_beat import names them), ``chain``, ``group``, ``chord``,
-  ``signature``, ``Signature``, ``subtask`` (canvas dispatches): all of them count
-  only as ``celery.*`` (``CrontabSchedule`` as ``django_celery_beat.*``).
+  ``celery.task``/``celery.decorators`` and ``from celery import task`` (task
+  decorators, beat entries of ``run_every``), ``crontab``, ``CrontabSchedule``
+  (crontabs: a celery or django_celery_beat import names them), ``chain``, ``group``,
+  ``chord``, ``signature``, ``Signature``, ``subtask`` (canvas dispatches): all of them
+  count only as ``celery.*`` (``CrontabSchedule`` as ``django_celery_beat.*``).
 
 Names written in pieces (``"beat_" "schedule"``, ``"\\x62eat_schedule"``) or with
 a comment between a dot and the attribute name are not matched.
@@ -52,12 +52,15 @@ on the scan:
   the module ``config_from_object`` reads, the Django settings module and the
   bases it star-imports, a module whose task is dispatched or scheduled, a
   package ``__init__`` that re-exports it, the base classes of a parsed class,
-  the scheduler class a ``beat_scheduler`` setting names.
+  the scheduler class a ``beat_scheduler`` setting names, the module of a decorator
+  that may be a task preset, the module of a constant a schedule is written as.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
   header, in what a header name is assigned from, or in an import that renames
-  it; a subclass chain across modules takes one round per level.  A read
+  it; a subclass chain across modules takes one round per level.  A decorator
+  (``@name``, ``@module.name``) or a renaming import of a task preset that a parsed
+  file defines (``preset_names``): a preset's tasks need no Celery name.  A read
   ``settings.KEY``, or ``conf.key``/``conf["key"]``/``conf.get("key"``/``conf,
   "key"`` (any case, under any prefix), of a key that CEL201 could report
   (``read_keys``).  In a
@@ -91,7 +94,9 @@ CELERY_NAMES_RE = re.compile(
     + LAYOUT + rb")*Celery\b"
     rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask"
     rb"|crontab|CrontabSchedule)\b"
-    rb"|celery\.(?:task|decorators)\b")
+    rb"|celery\.(?:task|decorators)\b"
+    rb"|from" + LAYOUT + rb"celery" + LAYOUT + rb"import" + LAYOUT  # Celery 4's task module
+    + rb"(?:\([^)]*?|[^\n;(]*?)\btask\b")
 
 # Modules whose names the extractor (celerylint/extract/names.py) and the rules compare
 # against (celery.Celery, celery.canvas.group, celery.app.task.Task, ...);
@@ -114,6 +119,7 @@ RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.
 WORD_RE = re.compile(rb"\w+")
 # The beat_scheduler setting as the settings sources spell it (new, old, namespaced).
 SCHEDULER_KEYS = frozenset({"beat_scheduler", "CELERYBEAT_SCHEDULER", "CELERY_BEAT_SCHEDULER"})
+DECORATOR_RE = re.compile(rb"^[ \t]*@[ \t]*(\w+)(?:[ \t]*\.[ \t]*(\w+))*", re.MULTILINE)
 
 
 def may_hold_facts(data: bytes) -> bool:
@@ -143,10 +149,14 @@ def referenced_names(facts: FileFacts) -> Set[str]:
     for task in facts.tasks:
         names.update(task.bases)
         names.add(task.app)
+        names.add(task.preset)
+    for preset in facts.presets:
+        names.update(preset.bases)
     for bases in facts.class_bases.values():
         names.update(bases)
     for entry in facts.beat:
         names.add(entry.task_ref)
+        names.add(entry.schedule_ref)
     for setting in facts.settings:
         names.add(setting.app)
         value = setting.value
@@ -194,6 +204,7 @@ class Skipped:
     """What the follow-up needs from a file the scan rejected, read once per run."""
 
     class_words: Set[str] = field(default_factory=set)  # may name a base class
+    decorator_words: Set[str] = field(default_factory=set)  # first and last of `@a.b.c`
     setting_reads: Set[str] = field(default_factory=set)  # NAME of `settings.NAME`
     conf_reads: Set[str] = field(default_factory=set)  # NAME of `conf.NAME`, `conf["NAME"]`
     imports_celery: bool = False  # it is, or relatively imports, a module of CELERY_MODULES
@@ -242,6 +253,8 @@ def skipped_summary(data: bytes, module: str, is_package: bool) -> Skipped:
     for head in heads:
         words.update(_assigned_from(data, head))
     summary.class_words = _decoded(words)
+    summary.decorator_words = _decoded(
+        word for match in DECORATOR_RE.finditer(data) for word in match.groups() if word)
     for match in SETTINGS_READ_RE.finditer(data):
         before = data[match.start() - 1:match.start()] if match.start() else b""
         name = match.group(1).decode("ascii", "replace")
@@ -276,6 +289,18 @@ def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:
                 if not imp.star and local not in names and _last(imp.target) in names:
                     names.add(local)
                     grew = True
+    return names
+
+
+def preset_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """Last name segments of the task presets of parsed files, and the names parsed files
+    import them as: a rejected file decorating with one holds a task."""
+    files = list(parsed)
+    names = {_last(preset.name) for facts in files for preset in facts.presets}
+    for facts in files:
+        for imp in facts.imports:
+            if not imp.star and _last(imp.target) in names:
+                names.add(_last(imp.local))
     return names
 
 
@@ -319,6 +344,7 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
     ``summaries`` remembers what was read from each rejected file (None when it
     cannot be read), so every file is read at most once per run."""
     class_names = task_class_names(parsed.values())
+    presets = preset_names(parsed.values())
     keys = read_keys(parsed.values())
     lowered = {key.lower() for key in keys}
     wanted: Set[int] = set()
@@ -333,6 +359,7 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
         summary = summaries[index]
         if summary is not None and (
             summary.imports_celery or summary.class_words & class_names
+            or (summary.decorator_words | summary.class_words) & presets
             or summary.setting_reads & keys
             or any(_may_read(name, lowered) for name in summary.conf_reads)):
             wanted.add(index)

@@ -125,6 +125,19 @@ def _names_of_later_releases(settings: Mapping[str, Any]) -> FrozenSet[str]:
     return frozenset(key for key in settings if key in later)
 
 
+def task_decorators(version: Version) -> FrozenSet[str]:
+    """Celery's old task decorators (``celery.task``, ``celery.task.periodic_task``, ...)
+    that the release the target ``version`` runs still defines."""
+    data = _data()["celery"]["{}.{}".format(*supported_version(version))]
+    return frozenset(data["task_decorators"])
+
+
+def old_task_decorators() -> FrozenSet[str]:
+    """The old task decorators of every supported release."""
+    return frozenset(name for data in _data()["celery"].values()
+                     for name in data["task_decorators"])
+
+
 def tables() -> Tuple[SettingTable, ...]:
     """Every supported release's table, oldest first."""
     return tuple(_table(version) for version in SUPPORTED_VERSIONS)

@@ -29,6 +29,9 @@ whose sha256 is recorded) and only read, never installed or imported:
 - Celery: ``celery/bin/*.py``, parsed, not run: the names its command line reads from
   ``app.conf`` although no setting declares them (``cli_settings``: 5.4 on, a daemon
   option reads ``<command>_<option>``, ``worker_pidfile``; see ``cli_settings``).
+- Celery's old task decorators (``OLD_TASK_DECORATORS``: ``from celery import task``,
+  ``celery.task.periodic_task``, ``celery.decorators.task``): which of them the release
+  defines, read from its modules' ``__all__`` and top-level definitions (parsed, not run).
 - kombu: ``kombu/transport/__init__.py``'s ``TRANSPORT_ALIASES`` (parsed, not run) and
   the ``visibility_timeout`` / ``default_visibility_timeout`` class attributes of the
   redis and SQS transports' ``Channel``.
@@ -465,6 +468,62 @@ def minor(release: str) -> str:
     return ".".join(release.split(".")[:2])
 
 
+# Task decorators of old releases (the ``celery.task`` compat module, ``celery.decorators``):
+# which of them a release defines is read from its wheel (``task_decorators``).
+OLD_TASK_DECORATORS = ("celery.task", "celery.task.task", "celery.task.periodic_task",
+                       "celery.task.base.task", "celery.task.base.periodic_task",
+                       "celery.decorators.task", "celery.decorators.periodic_task")
+
+
+def _module_tree(wheel: Path, module: str) -> Optional[ast.Module]:
+    """The parsed source of a module of the wheel (a package's ``__init__``), None if absent."""
+    path = module.replace(".", "/")
+    with zipfile.ZipFile(wheel) as archive:
+        members = set(archive.namelist())
+        for name in (f"{path}.py", f"{path}/__init__.py"):
+            if name in members:
+                return ast.parse(archive.read(name).decode("utf-8"))
+    return None
+
+
+def _exported(tree: ast.Module) -> List[str]:
+    """Names a module defines at its top level or lists in ``__all__``."""
+    names: List[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets) \
+                and isinstance(node.value, (ast.List, ast.Tuple)):
+            names.extend(e.value for e in node.value.elts
+                         if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return names
+
+
+def _callable_module(tree: ast.Module) -> bool:
+    """Whether a module replaces itself with a callable one (``class module: __call__``)."""
+    return any(isinstance(node, ast.ClassDef) and any(
+        isinstance(item, ast.FunctionDef) and item.name == "__call__" for item in node.body)
+        for node in tree.body)
+
+
+def task_decorators(wheel: Path) -> List[str]:
+    """The names of OLD_TASK_DECORATORS that a release defines: a function exported by its
+    module, or ``celery.task`` itself when ``celery`` exports it and it is callable."""
+    found = []
+    for name in OLD_TASK_DECORATORS:
+        module, _, attr = name.rpartition(".")
+        tree = _module_tree(wheel, module)
+        if tree is None or attr not in _exported(tree):
+            continue
+        if name == "celery.task":
+            own = _module_tree(wheel, name)
+            if own is None or not _callable_module(own):
+                continue
+        found.append(name)
+    return found
+
+
 def celery_release(wheel: Path) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
     source = read_member(wheel, "celery/app/defaults.py")
     return settings_from_module(run_defaults_module(source))
@@ -500,7 +559,8 @@ def generate(downloads: Path) -> Dict[str, Any]:
         celery[minor(release)] = {
             "release": release, "file": wheels[release].name, "sha256": sha256(wheels[release]),
             "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings,
-            "cli_settings": cli_settings(bin_sources(wheels[release]), keys)}
+            "cli_settings": cli_settings(bin_sources(wheels[release]), keys),
+            "task_decorators": task_decorators(wheels[release])}
     return {"format": FORMAT, "generator": "scripts/celery_tables.py", "celery": celery,
             "kombu": dict(kombu_summary(kombu), releases=kombu)}
 

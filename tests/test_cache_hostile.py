@@ -480,7 +480,7 @@ def filled_facts():
     from celerylint.facts import (AppFact, Arg, BeatEntry, Call, CallSwitch, ConfigSource,
                                   CrontabFact, Dispatch, Expr, FileFacts, FunctionFact,
                                   ImportFact, Known, Loc, Options, SettingAssign, TaskFact,
-                                  Unknown)
+                                  TaskPreset, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -509,7 +509,18 @@ def filled_facts():
                 ["b"],
                 True,
                 "f",
+                "celery.shared_task",
+                "p.preset",
+                True,
+                [Known(1), Unknown("x")],
+                [loc, loc],
             )
+        ],
+        presets=[
+            TaskPreset("preset", loc, "both", "p.app.task", "app.task", "p.app",
+                       Options({"acks_late": Known(True)}, "kw.update(...)"), {"acks_late": loc},
+                       {"ignore_result": Known(True)}, ["p.Base"], ["name"], {"name": "name"},
+                       True, ["run_every"], "run_every")
         ],
         functions=[
             FunctionFact(
@@ -540,6 +551,7 @@ def filled_facts():
                 "beat_schedule",
                 Options({}, "OPTIONS"),
                 "p.app",
+                "p.const.EVERY",
             )
         ],
         django_settings_module="s",

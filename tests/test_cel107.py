@@ -25,7 +25,6 @@ def test_higher_threshold_reports_hourly_schedules_too():
         entry_at("proj/celery.py", '"poll-just-above"'),
         entry_at("celeryconfig.py", '"legacy-hourly"'),
         entry_at("proj/signals.py", 'name="hourly"'),
-        ("proj/legacy.py", 17, 5, "CEL107"),  # the name of `def legacy_hourly`
     }
 
 
@@ -49,7 +48,22 @@ def test_messages_name_the_period_and_the_fix_for_each_form():
         "pass expires=30 to add_periodic_task, or set expires=30 on the task")
     assert messages[("proj/signals.py", 8)].endswith(
         "(add_periodic_task does not unpack options={...})")
+
+
+LEGACY = FIXTURES / "CEL107_legacy"
+
+
+def test_old_periodic_task_decorator_for_a_release_that_has_it():
+    assert_fixture_tree("CEL107_legacy", "CEL107")
+    messages = {(f.path, f.line): f.message for f in lint(LEGACY, select="CEL107")}
     assert messages[("proj/legacy.py", 7)].endswith("add expires=30 to @periodic_task")
+    findings = set(positions(lint(LEGACY, select="CEL107", expires_required_below=3600)))
+    assert ("proj/legacy.py", 17, 5, "CEL107") in findings  # the name of `def legacy_hourly`
+
+
+def test_old_periodic_task_decorator_makes_nothing_for_celery_5():
+    """celery.task is gone in Celery 5 (the shipped tables say which releases have it)."""
+    assert lint(LEGACY, select="CEL107", target_version=(5, 0)) == []
 
 
 def test_unresolved_task_is_silent_but_a_project_task_of_that_name_is_judged(project):

@@ -75,6 +75,7 @@ def parsed_paths(root: Path, monkeypatch) -> List[str]:
     b"from celery import shared_task\n",
     b"from celery.task import periodic_task\n",
     b"from celery.decorators import task\n",
+    b"from celery import (\n    Celery as _C,\n    task,\n)\n",  # Celery 4's callable module
     b"@app.task(bind=True)\ndef f(self):\n    pass\n",
     b"app.add_periodic_task(10, ping)\n",
     b"add.delay(1)\n",
@@ -115,6 +116,7 @@ def test_scan_passes_every_kind_of_fact(text):
     b"from huey import crontab\nNIGHTLY = crontab(hour=3)\n",  # huey's crontab
     b"from pretix.base.signals import periodic_task\n",  # no celery
     b"from superset.result_set import SupersetResultSet\n",
+    b"from celery import states\nfrom proj import task\n",  # the task of another module
 ])
 def test_scan_rejects_look_alikes(text):
     assert not may_hold_facts(text)

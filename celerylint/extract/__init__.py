@@ -3,9 +3,9 @@
 Core: ``tree`` (positions, the multi-visitor ``walk``), ``context`` (the per-file state all
 visitors share: imports, constants, scopes, evaluator), ``scope`` (scopes, function bodies),
 ``shapes``, ``names``, ``switches``.  Subjects: ``apps`` (apps, config sources, settings),
-``tasks``, ``dispatches``, ``beat``, ``crontabs``, ``reads`` (settings read back); ``calls``
-sends each call to one subject's handler.  To add a fact, add a visitor method or a call
-handler in its subject's module (a new visitor: ``VISITORS``).
+``tasks`` (and ``presets``), ``dispatches``, ``beat``, ``crontabs``, ``reads`` (settings read
+back); ``calls`` sends each call to one subject's handler.  To add a fact, add a visitor
+method or a call handler in its subject's module (a new visitor: ``VISITORS``).
 """
 from __future__ import annotations
 

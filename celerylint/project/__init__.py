@@ -58,7 +58,7 @@ class Project:
         self.apps: List[AppView] = _apps.build_apps(self.index, target_version)
         self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
         self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps,
-                                                        self.app_for_qualname)
+                                                        self.app_for_qualname, target_version)
         self._tasks = TaskLookup(self.index, self.tasks)
         self.dispatches: List[DispatchView] = _dispatch.link_dispatches(self.index, self._tasks)
         self.beat: List[BeatView] = link_beat(self.index, self._tasks)

@@ -72,6 +72,9 @@ class TaskView:
     path: str
     name: str
     apps: List[AppView]
+    # options written in another file than the task's (a preset's): key -> that file
+    option_paths: Dict[str, str] = field(default_factory=dict)
+    beat: Optional[BeatEntry] = None  # the entry a scheduling preset adds for the task
 
 
 @dataclass
