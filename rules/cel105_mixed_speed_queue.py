@@ -15,6 +15,9 @@ SUBPROCESS_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call"
                     "subprocess.check_output", "subprocess.Popen", "os.system"}
 TIME_LIMIT_OPTIONS = ("time_limit", "soft_time_limit")
 MAX_NAMED = 3
+# A task whose own time limit is within this factor of a slow task's limit is not fast
+# beside it: limits are caps, and close caps say the tasks are of one kind.
+LIMIT_RATIO = 10
 QueueKey = Tuple[Hashable, str]  # (the broker, as _broker says it; the queue name)
 
 
@@ -97,6 +100,10 @@ class MixedSpeedQueueRule(Rule):
       counted either.
     - Queues where every task is slow: separating slow tasks from each other
       is a capacity question, not a blocking one.
+    - A task marked slow only by its time limit, beside tasks whose own time
+      limits are more than a tenth of it (`time_limit=300` beside
+      `time_limit=120`): limits are caps, not run times, and caps that close
+      say the tasks are of one kind.
     - The app-wide `task_time_limit`/`task_soft_time_limit`: they cap every
       task of the app, so they say nothing about which task is slow.  Only a
       task's own limits mark it slow.  `task_annotations` are not read.
@@ -145,12 +152,16 @@ class MixedSpeedQueueRule(Rule):
         for key in sorted(by_queue, key=lambda k: (k[1], str(k[0]))):
             tasks = by_queue[key]
             reasons = {id(task): self._slow_reason(project, task) for task in tasks}
-            fast = sorted({task.name for task in tasks if reasons[id(task)] is None})
-            if not fast:
-                continue
+            others = [task for task in tasks if reasons[id(task)] is None]
             for task in tasks:
                 reason = reasons[id(task)]
-                if reason is not None and task.fact.qualname not in reported:
+                if reason is None or task.fact.qualname in reported:
+                    continue
+                by_limit = reason.startswith(TIME_LIMIT_OPTIONS)
+                limit = _own_limit(project, task) if by_limit else None
+                fast = sorted({other.name for other in others
+                               if not _close_limits(limit, _own_limit(project, other))})
+                if fast:
                     reported.add(task.fact.qualname)
                     yield self.finding(task.path, task.fact.loc,
                                        _message(task, reason, key[1], fast))
@@ -176,6 +187,24 @@ class MixedSpeedQueueRule(Rule):
             if name in SUBPROCESS_CALLS:
                 return f"runs {name}() at line {call.loc.line}"
         return None
+
+
+def _own_limit(project: Project, task: TaskView) -> Optional[float]:
+    """The longest of the task's own time limits that can be read; None when it has none."""
+    limits = []
+    for key in TIME_LIMIT_OPTIONS:
+        option = project.task_option(task, key)
+        if option is not None and option[0].known:
+            seconds = as_seconds(option[0].value)
+            if seconds is not None:
+                limits.append(seconds)
+    return max(limits) if limits else None
+
+
+def _close_limits(slow: Optional[float], other: Optional[float]) -> bool:
+    """Whether a task marked slow only by its time limit and another task have limits
+    too close to call the other one fast."""
+    return slow is not None and other is not None and other * LIMIT_RATIO > slow
 
 
 def _broker(task: TaskView) -> Optional[Hashable]:
