@@ -48,8 +48,11 @@ on the scan:
 
 - ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
   the module ``config_from_object`` reads, the Django settings module and the
-  bases it star-imports, a module whose task is dispatched or scheduled, a
-  package ``__init__`` that re-exports it, the base classes of a parsed class.
+  bases it star-imports or includes (django-split-settings, globs too), a module
+  whose task is dispatched or scheduled, a package ``__init__`` that re-exports
+  it, the base classes of a parsed class, the function whose result is bound to
+  a name (``app = create_app()``) or that an app is passed to, and ``celeryconfig``
+  for a shared task (the module Celery's default app reads).
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
@@ -63,6 +66,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -131,12 +135,18 @@ def referenced_names(facts: FileFacts) -> Set[str]:
     for task in facts.tasks:
         names.update(task.bases)
         names.add(task.app)
+        if task.decorator in ("shared_task", "periodic_task"):
+            names.add("celeryconfig")  # what Celery's default app reads, without an app
     for bases in facts.class_bases.values():
         names.update(bases)
     for entry in facts.beat:
         names.add(entry.task_ref)
     for setting in facts.settings:
         names.add(setting.app)
+    for binding in facts.bindings:  # what a factory's result, an alias, an argument come from
+        names.add(binding.name if binding.kind == "arg" else binding.target)
+    for include in facts.includes:  # django-split-settings' files (a dotted glob)
+        names.add(include.pattern)
     names.discard("")
     return names
 
@@ -159,6 +169,9 @@ def files_to_parse(names: Iterable[str], modules: Dict[str, List[int]],
         if name in seen:
             continue
         seen.add(name)
+        if any(c in name for c in "*?["):  # a glob of modules (django-split-settings)
+            todo.extend(m for m in modules if _glob_matches(m, name))
+            continue
         parent, _, last = name.rpartition(".")
         for index in modules.get(name, ()):
             if index not in parsed:
@@ -170,6 +183,11 @@ def files_to_parse(names: Iterable[str], modules: Dict[str, List[int]],
                 continue
             todo.extend(imp.target for imp in facts.imports if not imp.star and imp.local == last)
     return wanted
+
+
+def _glob_matches(module: str, pattern: str) -> bool:
+    names, pieces = module.split("."), pattern.split(".")
+    return len(names) == len(pieces) and all(fnmatchcase(n, p) for n, p in zip(names, pieces))
 
 
 # -- rejected files that point back at parsed facts --------------------------------

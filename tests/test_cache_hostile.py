@@ -471,9 +471,9 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
 
 def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
-    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
-                                  FileFacts, FunctionFact, ImportFact, Known, Loc, Options,
-                                  SettingAssign, TaskFact, Unknown)
+    from celerylint.facts import (AppBinding, AppFact, Arg, BeatEntry, Call, ConfigSource,
+                                  Dispatch, Expr, FileFacts, FunctionFact, ImportFact, Known,
+                                  Loc, Options, SettingAssign, SettingsInclude, TaskFact, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -481,9 +481,9 @@ def filled_facts():
     facts = FileFacts(
         path="p.py", module="p", error="e", error_loc=loc, internal_error=None,
         imports=[ImportFact("a", "b.a", True, 3)],
-        apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY")],
+        apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY", True)],
         config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
-        settings=[SettingAssign("k", known, loc, "module", "p.app", "C")],
+        settings=[SettingAssign("k", known, loc, "module", "p.app", "C", False, True)],
         class_bases={"C": ["object"]},
         tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", Options({"o": Unknown("x")}),
                         {"o": loc}, ["b"], True, "f")],
@@ -492,7 +492,9 @@ def filled_facts():
                              Options({"countdown": Known(5)}, "**kw"), "discarded", "g")],
         beat=[BeatEntry(loc, "b", "t", "p.t", Known(1.0), loc, "beat_schedule",
                         Options({}, "OPTIONS"), "p.app")],
-        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]})
+        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]},
+        django_configuration="Dev", bindings=[AppBinding("p.f.app", "p.f", "param", 3, 1, "app")],
+        includes=[SettingsInclude("split", "p.parts.*", True, 4, "optional('parts/*.py')")])
     return facts
 
 

@@ -43,7 +43,7 @@ class Project:
         self.target_version = target_version
         self.settings_table = release_table(target_version)  # the target release's settings
         self.python_version = python_version  # the project's lowest Python, None: not declared
-        self.apps: List[AppView] = _apps.build_apps(self.index, target_version)
+        self.apps, self._app_names = _apps.build_apps(self.index, target_version)
         self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
         self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps,
                                                         self.app_for_qualname)
@@ -88,8 +88,13 @@ class Project:
 
     # -- apps ------------------------------------------------------------------
     def app_for_qualname(self, qualname: str) -> Optional[AppView]:
-        return self._apps_by_qualname.get(qualname) or self._apps_by_qualname.get(
-            self.index.resolve_symbol(qualname))
+        """The app a name refers to (``proj.celery.app``, ``app = create_app()`` in another
+        module, a re-export); None when it is no app or may be either of several."""
+        found = self._apps_by_qualname.get(qualname)
+        if found is not None or not qualname:
+            return found
+        apps = self._app_names.apps_of(qualname)
+        return self._apps_by_qualname.get(next(iter(apps))) if len(apps) == 1 else None
 
     def app_acks_late(self, app: AppView) -> bool:
         return _tasks.app_acks_late(app)
