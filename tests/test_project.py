@@ -726,3 +726,52 @@ def test_a_parameter_named_like_an_app_is_not_that_app(tmp_path):
         """,
     })
     assert settings_of(project, "proj.app") == {}
+
+
+def test_an_app_passed_to_a_function_of_another_module(tmp_path):
+    """flaskbb's shape (an imported app configured in a function from a value built at
+    run time: unresolved) and girder-worker's (a module-level call)."""
+    project = project_of(tmp_path, {
+        "site/__init__.py": "",
+        "site/extensions.py": "from celery import Celery\ncelery = Celery('site')\n",
+        "site/app.py": """
+            from site.extensions import celery
+            from site.setup import configure_celery, discover
+
+            def create_app(config):
+                configure_celery(config, celery)
+
+            discover(celery)
+            celery.conf.task_default_queue = "site"
+        """,
+        "site/setup.py": """
+            def configure_celery(config, celery):
+                celery.conf.update(config.get("CELERY_CONFIG"))
+
+            def discover(app):
+                app.conf.update({"include": ["site.tasks"]})
+        """,
+    })
+    site = app(project, "site.extensions.celery")
+    assert site.unresolved_sources == ['config.get("CELERY_CONFIG")']
+    assert settings_of(project, "site.extensions.celery") == {
+        "include": (["site.tasks"], "conf-update", "site/setup.py"),
+        "task_default_queue": ("site", "conf-attr", "site/app.py")}
+
+
+def test_an_import_under_suppress_may_be_missing(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            app = Celery("proj")
+            app.config_from_object("proj.settings")
+        """,
+        "proj/settings.py": """
+            from contextlib import suppress
+            broker_url = "redis://"
+            with suppress(ImportError):
+                from .override_settings import *
+        """,
+    })
+    assert app(project, "proj.celery.app").unresolved_sources == []

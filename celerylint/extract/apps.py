@@ -17,6 +17,7 @@ view can follow ``app = create_app()`` to the app the factory makes.
 from __future__ import annotations
 
 import json
+import re
 from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -40,8 +41,14 @@ DEFAULT_CONFIG_MODULE = "celeryconfig"
 # django-configurations' values: the default is the value unless the environment says otherwise.
 CONFIGURATION_VALUES = "configurations.values."
 NAMESPACE_READERS = {"globals", "vars", "locals"}
+# Packages whose functions are given an app without configuring it for the project.
+LIBRARIES = frozenset({"celery", "kombu", "functools", "os", "sys", "logging", "json", "typing",
+                       "django", "flask", "warnings", "inspect", "contextlib"})
 # Signals of an app that send the app itself (celery/app/base.py).
 APP_SIGNALS = {"on_configure", "on_after_configure", "on_after_finalize"}
+MAX_TEXT = 1000  # characters of a computed module path or file name
+MAX_TEXT_DEPTH = 16
+PLAIN_FIELDS = re.compile(r"[^{}]*(?:\{\}[^{}]*)*")
 # Methods of a settings string that give another string the extractor can compute.
 STRING_CUTS = {"rpartition", "partition", "rsplit", "split"}
 
@@ -107,6 +114,15 @@ class AppsVisitor(cst.CSTVisitor):
         if self.ctx.at_module_level():
             self.try_depth -= 1
 
+    def visit_With(self, node: cst.With) -> None:
+        """``with suppress(ImportError):`` guards an import as ``try`` does."""
+        if self.ctx.at_module_level() and _suppresses(self.ctx, node):
+            self.try_depth += 1
+
+    def leave_With(self, original_node: cst.With) -> None:
+        if self.ctx.at_module_level() and _suppresses(self.ctx, original_node):
+            self.try_depth -= 1
+
     # -- statements --------------------------------------------------------------------
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         """A star import that may not run (under a condition or a try): a missing module
@@ -166,8 +182,7 @@ class AppsVisitor(cst.CSTVisitor):
         ctx = self.ctx
         if ctx.at_module_level() and _writes_namespace(ctx, node):
             _include(ctx, "unreadable", "", bool(ctx.conditional), node)
-        if ctx.functions:
-            _arg_bindings(ctx, node)
+        _arg_bindings(ctx, node)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         _settle_branches(self.ctx, original_node, self.module_writes)
@@ -553,8 +568,14 @@ def _include(ctx: FileContext, kind: IncludeKind, pattern: str, optional: bool,
 def _text(ctx: FileContext, node: Optional[cst.CSTNode], depth: int = 0) -> Optional[str]:
     """A string the file spells out, also computed: ``__name__`` and ``__package__``,
     module constants, ``+``, f-strings, ``"%s" % x``, ``"{}".format(x)`` and the cuts
-    ``x.rpartition(".")[0]`` / ``x.rsplit(".", 1)[0]``; None when it cannot be known."""
-    if node is None or depth > 16:
+    ``x.rpartition(".")[0]`` / ``x.rsplit(".", 1)[0]``; None when it cannot be known
+    (or is longer than a module path or a file name can sensibly be)."""
+    text = _computed_text(ctx, node, depth)
+    return text if text is None or len(text) <= MAX_TEXT else None
+
+
+def _computed_text(ctx: FileContext, node: Optional[cst.CSTNode], depth: int) -> Optional[str]:
+    if node is None or depth > MAX_TEXT_DEPTH:
         return None
     if isinstance(node, cst.Name) and node.value in ("__name__", "__package__"):
         if node.value == "__package__" and not ctx.is_package:
@@ -598,10 +619,9 @@ def _text_call(ctx: FileContext, node: cst.Call, depth: int) -> Optional[str]:
     args = [_text(ctx, a.value, depth + 1) for a in node.args if a.keyword is None and not a.star]
     if template is None or None in args or len(args) != len(node.args):
         return None
-    try:
-        return template.format(*args) if "{}" in template and "{{" not in template else None
-    except (IndexError, ValueError, KeyError):
-        return None
+    if not PLAIN_FIELDS.fullmatch(template) or template.count("{}") != len(args):
+        return None  # only bare {} fields: no width or nested field to blow up
+    return template.format(*args)
 
 
 def _text_cut(ctx: FileContext, node: cst.Subscript, depth: int) -> Optional[str]:
@@ -711,7 +731,7 @@ def _arg_bindings(ctx: FileContext, node: cst.Call) -> None:
     """``configure(app)`` in a function: the app given to ``configure``'s parameter."""
     called = dotted_name(node.func)
     callee = ctx.resolve_strict(called) if called else ""
-    if not callee or callee.split(".")[0] in ("celery", "kombu"):
+    if not callee or callee.split(".")[0] in LIBRARIES:
         return
     position = 0
     for arg in node.args:
@@ -727,8 +747,9 @@ def _arg_bindings(ctx: FileContext, node: cst.Call) -> None:
 
 
 def _app_argument(ctx: FileContext, node: cst.CSTNode) -> str:
-    """The qualified name of an argument that is an app of this file (a local made by
-    ``Celery(...)`` or used as an app, or a module-level app), else ""."""
+    """The qualified name of an argument that may be an app: a local made by
+    ``Celery(...)`` or used as an app, a module-level app or bound name, or an imported
+    name (the project view keeps the binding only where it reaches an app); else ""."""
     if not isinstance(node, cst.Name):
         return ""
     name = node.value
@@ -739,6 +760,8 @@ def _app_argument(ctx: FileContext, node: cst.CSTNode) -> str:
             scope.app_names.add(name)
             return qualname
         return ""
+    if name in ctx.imports:
+        return ctx.imports[name]
     qualname = f"{ctx.module}.{name}" if ctx.module else name
     if ctx.app_vars.get(name) == qualname or any(b.name == qualname for b in ctx.facts.bindings):
         return qualname
@@ -860,6 +883,12 @@ def _writes_namespace(ctx: FileContext, node: cst.Call) -> bool:
             and ctx.resolve_strict(func.value) == "":
         return True
     return any(_namespace_call(ctx, arg.value) for arg in node.args)
+
+
+def _suppresses(ctx: FileContext, node: cst.With) -> bool:
+    return any(isinstance(item.item, cst.Call)
+               and ctx.resolve(dotted_name(item.item.func) or "") == "contextlib.suppress"
+               for item in node.items)
 
 
 def _reads_environment(ctx: FileContext, node: cst.Call) -> bool:
