@@ -50,9 +50,11 @@ on the scan:
   the module ``config_from_object`` reads, the Django settings module and the
   bases it star-imports or includes (django-split-settings, globs too), a module
   whose task is dispatched or scheduled, a package ``__init__`` that re-exports
-  it, the base classes of a parsed class, the function whose result is bound to
-  a name (``app = create_app()``) or that an app is passed to, and ``celeryconfig``
-  for a shared task (the module Celery's default app reads).
+  it, the base classes of a parsed class, ``celeryconfig`` for a shared task (the
+  module Celery's default app reads).
+- ``bound_names``: from the names parsed files use as apps, what they are bound to
+  (the factory whose result a name holds, through its own result) and the functions
+  an app is passed to.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
@@ -70,7 +72,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from celerylint.facts import FileFacts
+from celerylint.facts import AppBinding, FileFacts
 from celerylint.modules import absolute_module
 
 LAYOUT = rb"[ \t\f\r\n\\]*"  # what may stand between tokens, continuation lines included
@@ -143,11 +145,44 @@ def referenced_names(facts: FileFacts) -> Set[str]:
         names.add(entry.task_ref)
     for setting in facts.settings:
         names.add(setting.app)
-    for binding in facts.bindings:  # what a factory's result, an alias, an argument come from
-        names.add(binding.name if binding.kind == "arg" else binding.target)
     for include in facts.includes:  # django-split-settings' files (a dotted glob)
         names.add(include.pattern)
     names.discard("")
+    return names
+
+
+def bound_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """What the names parsed files use as apps are bound to, followed through the
+    parsed files' bindings: the function whose result a name holds
+    (``app = create_app()``), the name it aliases, the function an app is passed to.
+    Only bindings reached from a name used as an app count, so that a project's other
+    ``x = f()`` lines do not pull in its whole code."""
+    files = list(parsed)
+    bindings: Dict[str, List[AppBinding]] = {}
+    passed: Dict[str, List[str]] = {}  # app -> functions it is passed to
+    wanted: Set[str] = set()
+    for facts in files:
+        for binding in facts.bindings:
+            if binding.kind == "arg":
+                passed.setdefault(binding.target, []).append(binding.name)
+            else:
+                bindings.setdefault(binding.name, []).append(binding)
+        wanted.update(task.app for task in facts.tasks)
+        wanted.update(source.app for source in facts.config_sources)
+        wanted.update(setting.app for setting in facts.settings)
+        wanted.update(d.receiver_qualname for d in facts.dispatches if d.method == "send_task")
+        wanted.update(app.qualname for app in facts.apps)
+    names: Set[str] = set()
+    todo = sorted(wanted - {""})
+    while todo:
+        name = todo.pop()
+        names.update(passed.get(name, ()))
+        for binding in bindings.get(name, ()):
+            names.add(binding.target)
+            following = binding.target + "()" if binding.kind == "call" else binding.target
+            if following not in wanted:
+                wanted.add(following)
+                todo.append(following)
     return names
 
 
