@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Dict, List, NoReturn, Optional, Sequence
+from typing import Callable, Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_ENV, Config, ConfigError, ProjectRoot, load_config
@@ -235,7 +235,8 @@ def _show_rule(code: str) -> int:
 GC_THRESHOLDS = (100_000, 50, 50)
 
 
-def _config_loader(args: argparse.Namespace, overrides: Dict[str, object]):
+def _config_loader(args: argparse.Namespace, overrides: Dict[str, object]
+                   ) -> Callable[[ProjectRoot], Config]:
     from celerylint.rule import all_rules, option_specs
 
     specs = option_specs()
@@ -283,7 +284,9 @@ def _check(args: argparse.Namespace) -> int:
     if use_cache:
         _refuse_unsafe_caches([item.config for item in planned])
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = check_planned(planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes))
+    result = check_planned(
+        planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes)
+    )
     _write(FORMATS[args.format](result.findings))
     if args.statistics:
         statistics = format_statistics(result.findings)
@@ -306,7 +309,7 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _large_walk_note(notes: List[str]):
+def _large_walk_note(notes: List[str]) -> Callable[[Path], None]:
     """on_large for the engine: one note on stderr per directory, however often walked."""
     from celerylint.engine import display_path
     from celerylint.files import LARGE_WALK_ENTRIES

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Literal, Optional, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
 
 FACTS_VERSION = 6
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
@@ -133,7 +133,7 @@ class Options:
         """Whether the options set ``key``, or may in a part that cannot be read."""
         return key in self.values or self.unreadable is not None
 
-    def update(self, other: "Options") -> None:
+    def update(self, other: Options) -> None:
         """``other`` given after these (``dict(self, **other)``): its values win; the
         result is unreadable when either is (with ``other``'s source text first)."""
         self.values.update(other.values)
@@ -355,7 +355,7 @@ class FileFacts:
     # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
     setting_reads: List[str] = field(default_factory=list)
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
-    # `# celerylint: noqa` / `# flake8: noqa` for the whole file: None, or codes ([] = all)
+    # the file-level noqa comment (celerylint's or flake8's): None, or codes ([] = all)
     file_noqa: Optional[List[str]] = None
     syntax: List[SyntaxFeature] = field(default_factory=list)
 
@@ -390,7 +390,8 @@ def from_data(data: Any) -> FileFacts:
     JSON data nested at most MAX_VALUE_DEPTH deep or an unknown one holding none;
     anything else raises InvalidFacts.  Facts of an older shape are refused by the same
     rules (options as a plain dict holding "$unknown", a field that is gone)."""
-    return _decoder(FileFacts)(data)
+    facts: FileFacts = _decoder(FileFacts)(data)
+    return facts
 
 
 def _decoder(tp: Any) -> Decoder:
@@ -521,7 +522,7 @@ def _build_decoder(tp: Any) -> Decoder:
     raise TypeError(f"no decoder for {tp}")
 
 
-def _one_of(members: tuple) -> Decoder:
+def _one_of(members: Tuple[str, ...]) -> Decoder:
     """A kind: one of the Literal's members, nothing else (not even an equal value of
     another type: ``1`` is not ``True``)."""
     types = frozenset(type(m) for m in members)

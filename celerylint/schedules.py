@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from functools import lru_cache
-from typing import Any, Callable, FrozenSet, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple, cast
 
 from celerylint.facts import BeatEntry, Value, as_seconds
 
@@ -72,7 +72,7 @@ def _positive(seconds: Optional[float]) -> Optional[float]:
     return seconds if seconds is not None and seconds > 0 else None
 
 
-def _run_every(schedule: dict) -> Any:
+def _run_every(schedule: Dict[str, Any]) -> Any:
     kwargs = schedule.get("kwargs", {})
     if "run_every" in kwargs:
         return kwargs["run_every"]
@@ -80,7 +80,7 @@ def _run_every(schedule: dict) -> Any:
     return args[0] if args else None
 
 
-def crontab_min_gap(args: list, kwargs: dict) -> Optional[float]:
+def crontab_min_gap(args: List[Any], kwargs: Dict[str, Any]) -> Optional[float]:
     """Smallest gap in seconds between consecutive runs of ``crontab(*args, **kwargs)``."""
     fields = dict(zip(CRONTAB_FIELDS, args))
     for key, spec in kwargs.items():
@@ -159,15 +159,15 @@ class _CrontabParser:
 
     def __init__(self, max_: int, min_: int) -> None:
         self.max_, self.min_ = max_, min_
-        self.patterns: Sequence[Tuple["re.Pattern[str]", Callable[[Sequence[Any]], List[int]]]] = (
+        self.patterns: Sequence[Tuple[re.Pattern[str], Callable[[Sequence[Any]], List[int]]]] = (
             (re.compile(self._range + self._steps), self._range_steps),
             (re.compile(self._range), self._expand_range),
             (re.compile(self._star + self._steps), self._star_steps),
             (re.compile("^" + self._star + "$"), self._expand_star),
         )
 
-    def parse(self, spec: str) -> set:
-        numbers: set = set()
+    def parse(self, spec: str) -> Set[int]:
+        numbers: Set[int] = set()
         for part in spec.split(","):
             if not part:
                 raise _Rejected("empty part")
@@ -193,7 +193,7 @@ class _CrontabParser:
     def _range_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
         if len(tokens) != 3 or not tokens[2]:
             raise _Rejected("empty filter")
-        return self._expand_range(tokens[:2])[::int(tokens[2])]
+        return self._expand_range(cast(Sequence[str], tokens[:2]))[::int(tokens[2])]
 
     def _star_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
         if not tokens or not tokens[0]:
@@ -211,7 +211,7 @@ class _CrontabParser:
         except ValueError:
             abbreviation = text[0:3].lower()
             if abbreviation in MONTH_NAMES:
-                raise _Rejected("month names are read by some releases only")
+                raise _Rejected("month names are read by some releases only") from None
             if abbreviation not in WEEKDAYS:
                 raise
             number = WEEKDAYS[abbreviation]
@@ -227,8 +227,12 @@ def _min_gap_minutes(minute: FrozenSet[int], hour: FrozenSet[int], day_of_week: 
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     if not times:
         return None
-    if day_of_week == ALL_WEEKDAYS and day_of_month == ALL_MONTH_DAYS and month_of_year == ALL_MONTHS:
-        return min(gaps + [MINUTES_PER_DAY + times[0] - times[-1]])
+    if (
+        day_of_week == ALL_WEEKDAYS
+        and day_of_month == ALL_MONTH_DAYS
+        and month_of_year == ALL_MONTHS
+    ):
+        return min([*gaps, MINUTES_PER_DAY + times[0] - times[-1]])
     # Celery runs on a date only when month, day of month AND weekday all match.
     days = []
     day = CALENDAR_START

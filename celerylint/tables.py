@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
@@ -69,9 +69,10 @@ def _holds_object(value: Any) -> bool:
 DATA_FILE = Path(__file__).with_name("data") / "celery.json"  # shipped as package data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data() -> Dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    data: Dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def _version(text: str) -> Version:
@@ -94,7 +95,7 @@ def table(version: Version) -> SettingTable:
     return _table(supported_version(version))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: Version) -> SettingTable:
     data = _data()["celery"]["{}.{}".format(*version)]
     settings: Dict[str, Dict[str, Any]] = data["settings"]
@@ -114,7 +115,7 @@ def _names_of_later_releases(settings: Mapping[str, Any]) -> FrozenSet[str]:
     """The names of a release without new-style names (3.1) that are real new-style names:
     those of settings later releases kept, not of the ones they dropped."""
     later = set()
-    for text, data in _data()["celery"].items():
+    for data in _data()["celery"].values():
         if data["lowercase_names"]:
             later.update(data["settings"])
     return frozenset(key for key in settings if key in later)

@@ -136,7 +136,9 @@ class MixedSpeedQueueRule(Rule):
             for task in tasks:
                 reason = reasons[id(task)]
                 if reason is not None:
-                    yield self.finding(task.path, task.fact.loc, _message(task, reason, queue, fast))
+                    yield self.finding(
+                        task.path, task.fact.loc, _message(task, reason, queue, fast)
+                    )
 
     def _slow_reason(self, project: Project, task: TaskView) -> Optional[str]:
         if any(fnmatch.fnmatchcase(task.name, pattern) for pattern in self.option("slow-tasks")):

@@ -71,7 +71,7 @@ import types
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "celerylint" / "data" / "celery.json"
@@ -102,7 +102,7 @@ def download(project: str, release: str, directory: Path) -> Path:
                                "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                                "--dest", str(directory), f"{project}=={release}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
+                              text=True)
         found = _wheel_in(project, release, directory)
         if done.returncode != 0 or found is None:
             raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
@@ -155,14 +155,16 @@ def kombu_requirement(wheel: Path) -> str:
 def _standins() -> Dict[str, types.ModuleType]:
     """What celery/app/defaults.py imports, as far as building its tables needs."""
     celery_stub = types.ModuleType("celery-standin")
-    celery_stub.items = lambda mapping: list(mapping.items())  # celery.five
-    celery_stub.keys = lambda mapping: list(mapping.keys())
-    celery_stub.python_2_unicode_compatible = lambda cls: cls
-    celery_stub.strtobool = lambda value: value  # only Option.to_python calls it
-    celery_stub.memoize = lambda *args, **kwargs: (lambda function: function)
+    vars(celery_stub).update(
+        items=lambda mapping: list(mapping.items()),  # celery.five
+        keys=lambda mapping: list(mapping.keys()),
+        python_2_unicode_compatible=lambda cls: cls,
+        strtobool=lambda value: value,  # only Option.to_python calls it
+        memoize=lambda *args, **kwargs: (lambda function: function),
+    )
     sys_stub = types.ModuleType("sys-standin")
-    sys_stub.platform = "linux"  # CPython on Linux: DEFAULT_POOL is 'prefork'
-    sys_stub.version_info = (3, 9, 0)
+    # CPython on Linux: DEFAULT_POOL is 'prefork'
+    vars(sys_stub).update(platform="linux", version_info=(3, 9, 0))
     return {"celery": celery_stub, "sys": sys_stub}
 
 
@@ -171,7 +173,8 @@ def run_defaults_module(source: str, filename: str = "celery/app/defaults.py") -
     standins = _standins()
     real_import = builtins.__import__
 
-    def standin_import(name, globals=None, locals=None, fromlist=(), level=0):
+    def standin_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Sequence[str] = (), level: int = 0) -> types.ModuleType:
         top = name.split(".")[0]
         if top == "celery":
             return standins["celery"]
@@ -276,7 +279,8 @@ def transport_aliases(source: str) -> Dict[str, Optional[str]]:
                 and [getattr(t, "id", None) for t in node.targets] == ["TRANSPORT_ALIASES"]):
             return {key.value: value.value if isinstance(value, ast.Constant)
                     and isinstance(value.value, str) else None
-                    for key, value in zip(node.value.keys, node.value.values)}
+                    for key, value in zip(node.value.keys, node.value.values)
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str)}
     raise SystemExit("no TRANSPORT_ALIASES dict literal")
 
 
@@ -322,7 +326,9 @@ def kombu_summary(releases: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
             kind = transport_kind(path)
             if kinds.setdefault(alias, kind) != kind:
                 raise SystemExit(f"kombu {release}: {alias} is {kind}, elsewhere {kinds[alias]}")
-    timeouts = {json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()}
+    timeouts = {
+        json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()
+    }
     if len(timeouts) != 1:
         raise SystemExit(f"kombu releases disagree on visibility timeouts: {sorted(timeouts)}")
     return {"transport_kinds": kinds, "visibility_timeout": json.loads(timeouts.pop())}
@@ -372,7 +378,7 @@ def dumps(data: Dict[str, Any]) -> str:
         if flat or not value:
             return json.dumps(value, sort_keys=True, ensure_ascii=True)
         pad = " " * (depth + 1)
-        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, path + (key,))}"
+        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, (*path, key))}"
                  for key in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     return emit(data, 0, ()) + "\n"

@@ -140,8 +140,11 @@ def probe(root: str, target: str) -> dict:
     conf = app.conf
     hits = []
     maps = list(conf.maps)
-    conf.__dict__["maps"] = [_Recorder(maps[0], "changes", hits),
-                             _Recorder(maps[1], "conf", hits)] + maps[2:]
+    conf.__dict__["maps"] = [
+        _Recorder(maps[0], "changes", hits),
+        _Recorder(maps[1], "conf", hits),
+        *maps[2:],
+    ]
     read = set()
     for key in sorted(SETTING_KEYS):
         del hits[:]

@@ -208,7 +208,9 @@ def raw(make: Callable[[bytes], bytes]) -> Callable[[Path], bool]:
 
 def nested_inside(data: bytes) -> bytes:
     """A real entry whose facts hold a list nested past the JSON parser's recursion."""
-    return data.replace(b'"facts":{', b'"facts":{"deep":' + b"[" * 100_000 + b"]" * 100_000 + b",", 1)
+    return data.replace(
+        b'"facts":{', b'"facts":{"deep":' + b"[" * 100_000 + b"]" * 100_000 + b",", 1
+    )
 
 
 def replace_with(make: Callable[[Path], None]) -> Callable[[Path], bool]:
@@ -451,7 +453,11 @@ def test_entries_larger_than_the_cap_are_not_written(tmp_path, monkeypatch):
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), big, True)
     assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), small, True)
-    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (small, True, text_digest("x = 1\n"))
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (
+        small,
+        True,
+        text_digest("x = 1\n"),
+    )
 
 
 # -- the strict decoder ---------------------------------------------------------------
@@ -479,22 +485,65 @@ def filled_facts():
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
                    "kwargs": {"x": {"$timedelta": 3.0}, "y": [[1]]}}, "", True)
     facts = FileFacts(
-        path="p.py", module="p", error="e", error_loc=loc, internal_error=None,
+        path="p.py",
+        module="p",
+        error="e",
+        error_loc=loc,
+        internal_error=None,
         imports=[ImportFact("a", "b.a", True, 3)],
         apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY", True)],
         config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
         settings=[SettingAssign("k", known, loc, "module", "p.app", "C", False, True)],
         class_bases={"C": ["object"]},
-        tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", Options({"o": Unknown("x")}),
-                        {"o": loc}, ["b"], True, "f")],
+        tasks=[
+            TaskFact(
+                "f",
+                "p.f",
+                loc,
+                "shared_task",
+                "",
+                "n",
+                Options({"o": Unknown("x")}),
+                {"o": loc},
+                ["b"],
+                True,
+                "f",
+            )
+        ],
         functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"])], 3, ["w"])],
-        dispatches=[Dispatch(loc, "delay", "f", "p.f", "n", [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
-                             Options({"countdown": Known(5)}, "**kw"), "discarded", "g")],
-        beat=[BeatEntry(loc, "b", "t", "p.t", Known(1.0), loc, "beat_schedule",
-                        Options({}, "OPTIONS"), "p.app")],
-        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]},
-        django_configuration="Dev", bindings=[AppBinding("p.f.app", "p.f", "param", 3, 1, "app")],
-        includes=[SettingsInclude("split", "p.parts.*", True, 4, "optional('parts/*.py')")])
+        dispatches=[
+            Dispatch(
+                loc,
+                "delay",
+                "f",
+                "p.f",
+                "n",
+                [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
+                Options({"countdown": Known(5)}, "**kw"),
+                "discarded",
+                "g",
+            )
+        ],
+        beat=[
+            BeatEntry(
+                loc,
+                "b",
+                "t",
+                "p.t",
+                Known(1.0),
+                loc,
+                "beat_schedule",
+                Options({}, "OPTIONS"),
+                "p.app",
+            )
+        ],
+        django_settings_module="s",
+        setting_reads=["CELERY_X"],
+        noqa={1: [], 12: ["CEL101"]},
+        django_configuration="Dev",
+        bindings=[AppBinding("p.f.app", "p.f", "param", 3, 1, "app")],
+        includes=[SettingsInclude("split", "p.parts.*", True, 4, "optional('parts/*.py')")],
+    )
     return facts
 
 

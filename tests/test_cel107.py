@@ -131,8 +131,9 @@ def test_only_annotations_for_the_task_itself_count(project):
 
 
 def test_spread_options_count_when_literal(project):
-    findings = project({
-        "app.py": """
+    findings = project(
+        {
+            "app.py": """
             from celery import Celery
 
             app = Celery("proj")
@@ -144,9 +145,12 @@ def test_spread_options_count_when_literal(project):
 
             app.conf.beat_schedule = {
                 "spread": {"task": "app.ping", "schedule": 10, "options": {**FAST}},
-                "spread-other": {"task": "app.ping", "schedule": 10, "options": {"queue": "q", **FAST}},
+                "spread-other": {"task": "app.ping", "schedule": 10, "options": {"queue": "q",
+                                                                                 **FAST}},
                 "no-expiry": {"task": "app.ping", "schedule": 10, "options": {"queue": "q"}},
             }
         """,
-    }, select="CEL107")
-    assert positions(findings) == [("app.py", 13, 5, "CEL107")]
+        },
+        select="CEL107",
+    )
+    assert positions(findings) == [("app.py", 14, 5, "CEL107")]

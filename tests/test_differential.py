@@ -26,7 +26,7 @@ import os
 import re
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, Set, Tuple
 
@@ -63,7 +63,7 @@ def run_probe(root: Path, *args: str):
     return json.loads(done.stdout)
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_tables() -> dict:
     return run_probe(FIXTURES, "tables")
 

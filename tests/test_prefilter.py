@@ -218,9 +218,13 @@ def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):
 
 def test_files_without_celery_are_not_parsed(tmp_path):
     (tmp_path / "plain.py").write_text("import os\nX = os.sep\n", encoding="utf-8")
-    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False)
+    facts, parsed, _ = extract_file(
+        str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False
+    )
     assert not parsed and facts.imports == [] and facts.error is None
-    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True)
+    facts, parsed, _ = extract_file(
+        str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True
+    )
     assert parsed and facts.imports
 
 
@@ -240,22 +244,27 @@ def test_a_broken_file_that_can_hold_facts_is_parsed_and_reported(tmp_path):
 
 
 def test_referenced_files_are_parsed(tmp_path, monkeypatch):
-    write_tree(tmp_path, {
-        "proj/__init__.py": "from .jobs import add\n",
-        "proj/jobs.py": "from proj.base import Base\n\nclass Add(Base):\n    def run(self):\n        pass\n"
-                        "\nadd = Add()\n",
-        "proj/base.py": "from proj.core import Core\n\nclass Base(Core):\n    pass\n",
-        "proj/core.py": "import os\n\nclass Core(object):\n    pass\n",
-        "proj/app.py": "from celery import Celery\n\napp = Celery('proj')\n"
-                       "app.config_from_object('proj.conf')\n",
-        "proj/conf.py": "from proj.conf_base import *\n\nbroker_url = 'redis://'\n",
-        "proj/conf_base.py": "X = 1\n",
-        "proj/views.py": "from proj import add\n\ndef view():\n    add.delay(1)\n",
-        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
-        "site/settings.py": "from site.base import *\n",
-        "site/base.py": "Y = 1\n",
-        "unrelated.py": "import os\n\ndef f():\n    return os.sep\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "proj/__init__.py": "from .jobs import add\n",
+            "proj/jobs.py": "from proj.base import Base\n\nclass Add(Base):\n"
+            "    def run(self):\n        pass\n"
+            "\nadd = Add()\n",
+            "proj/base.py": "from proj.core import Core\n\nclass Base(Core):\n    pass\n",
+            "proj/core.py": "import os\n\nclass Core(object):\n    pass\n",
+            "proj/app.py": "from celery import Celery\n\napp = Celery('proj')\n"
+            "app.config_from_object('proj.conf')\n",
+            "proj/conf.py": "from proj.conf_base import *\n\nbroker_url = 'redis://'\n",
+            "proj/conf_base.py": "X = 1\n",
+            "proj/views.py": "from proj import add\n\ndef view():\n    add.delay(1)\n",
+            "manage.py": "import os\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+            "site/settings.py": "from site.base import *\n",
+            "site/base.py": "Y = 1\n",
+            "unrelated.py": "import os\n\ndef f():\n    return os.sep\n",
+        },
+    )
     assert parsed_paths(tmp_path, monkeypatch) == [
         "manage.py",  # DJANGO_SETTINGS_MODULE
         "proj/__init__.py",  # re-exports the dispatched task
@@ -277,7 +286,8 @@ def test_files_apps_and_settings_are_made_in_are_parsed(tmp_path, monkeypatch):
         "proj/wire.py": "from celery import Celery\nfrom proj.setup import setup\n\n"
                         "def wire():\n    app = Celery('x')\n    setup(app)\n",
         "proj/setup.py": "def setup(app):\n    return app\n",
-        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+        "manage.py": "import os\n"
+                     "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
         "site/settings/__init__.py": "from split_settings.tools import include\n"
                                      "include('parts/*.py')\n",
         "site/settings/parts/a.py": "A = 1\n",

@@ -4,7 +4,7 @@ resolved to tasks, and the queue each task goes to."""
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict
 
@@ -16,7 +16,7 @@ from conftest import collect_tree_facts
 EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 
 
-@lru_cache(maxsize=None)
+@cache
 def view(name: str) -> Project:
     return Project(collect_tree_facts(EXTRACT / name))
 
@@ -70,7 +70,8 @@ def test_django_settings_merge_with_precedence_and_namespace():
         "worker_max_tasks_per_child": (100, "module", "proj/settings/prod.py"),
         "task_time_limit": (300, "module", "proj/settings/base.py"),
         "task_soft_time_limit": (90, "module", "proj/settings/common.py"),
-        # DEBUG, SECRET_KEY and the unprefixed task_always_eager are not read with namespace="CELERY"
+        # DEBUG, SECRET_KEY and the unprefixed task_always_eager are not read with
+        # namespace="CELERY"
     }
     assert app(project, "proj.celery.app").unresolved_sources == []
 
@@ -89,32 +90,53 @@ def test_django_settings_module_named_in_manage_py():
         "broker_url": ("amqp://guest@rabbit//", "module", "site_cfg/settings.py")}
 
 
-@pytest.mark.parametrize("qualname, expected", [
-    ("forms.by_string.app", {
-        "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
-        "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
-        "task_serializer": ("json", "module", "celeryconfig.py"),
-    }),
-    ("forms.by_module.app", {
-        "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
-        "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
-        "task_serializer": ("json", "module", "celeryconfig.py"),
-    }),
-    ("forms.by_class.app", {
-        "broker_url": ("redis://class:6379/0", "class", "forms/by_class.py"),
-        "task_acks_late": (True, "class", "forms/by_class.py"),
-    }),
-    ("forms.by_colon.app", {  # a class and its base class in another module
-        "task_acks_late": (True, "class", "forms/conf.py"),
-        "task_default_queue": ("from-derived-class", "class", "forms/conf.py"),
-    }),
-    ("forms.by_keyword.app", {
-        "task_acks_late": (True, "class", "forms/conf.py"),
-        "task_default_queue": ("from-base-class", "class", "forms/conf.py"),
-    }),
-    ("forms.unresolved.app", {"broker_url": ("redis://explicit", "celery-kwarg", "forms/unresolved.py")}),
-    ("forms.missing.app", {}),
-])
+@pytest.mark.parametrize(
+    "qualname, expected",
+    [
+        (
+            "forms.by_string.app",
+            {
+                "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
+                "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
+                "task_serializer": ("json", "module", "celeryconfig.py"),
+            },
+        ),
+        (
+            "forms.by_module.app",
+            {
+                "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
+                "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
+                "task_serializer": ("json", "module", "celeryconfig.py"),
+            },
+        ),
+        (
+            "forms.by_class.app",
+            {
+                "broker_url": ("redis://class:6379/0", "class", "forms/by_class.py"),
+                "task_acks_late": (True, "class", "forms/by_class.py"),
+            },
+        ),
+        (
+            "forms.by_colon.app",
+            {  # a class and its base class in another module
+                "task_acks_late": (True, "class", "forms/conf.py"),
+                "task_default_queue": ("from-derived-class", "class", "forms/conf.py"),
+            },
+        ),
+        (
+            "forms.by_keyword.app",
+            {
+                "task_acks_late": (True, "class", "forms/conf.py"),
+                "task_default_queue": ("from-base-class", "class", "forms/conf.py"),
+            },
+        ),
+        (
+            "forms.unresolved.app",
+            {"broker_url": ("redis://explicit", "celery-kwarg", "forms/unresolved.py")},
+        ),
+        ("forms.missing.app", {}),
+    ],
+)
 def test_config_from_object_forms(qualname, expected):
     assert settings_of(view("config_forms"), qualname) == expected
 
@@ -400,7 +422,9 @@ def test_settings_that_cannot_be_read_leave_the_app_unresolved(tmp_path):
         """,
     })
     for readable in ("proj.first", "proj.second"):
-        assert settings_of(project, readable) == {"task_acks_late": (True, "conf-update", "proj.py")}
+        assert settings_of(project, readable) == {
+            "task_acks_late": (True, "conf-update", "proj.py")
+        }
         assert app(project, readable).unresolved_sources == []
     third = app(project, "proj.third")
     assert third.unresolved_sources == ["extra"]
@@ -410,7 +434,8 @@ def test_settings_that_cannot_be_read_leave_the_app_unresolved(tmp_path):
 
 
 def test_app_built_by_an_unreadable_factory_is_known_by_its_configuration(tmp_path):
-    """`app = celery_class(...)` cannot be followed, but config_from_object marks it a Celery app."""
+    """`app = celery_class(...)` cannot be followed, but config_from_object marks it a Celery
+    app."""
     project = project_of(tmp_path, {
         "proj/__init__.py": "",
         "proj/celery.py": """
@@ -458,7 +483,7 @@ def test_rules_ask_the_view_and_never_read_the_files():
 APPS = Path(__file__).parent / "fixtures" / "apps"
 
 
-@lru_cache(maxsize=None)
+@cache
 def apps_view(name: str) -> Project:
     return Project(collect_tree_facts(APPS / name))
 

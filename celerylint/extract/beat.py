@@ -5,7 +5,7 @@ an entry's options are what Celery would send its task with.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -114,7 +114,8 @@ def add_periodic_task(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -
         options=options, setting="add_periodic_task", app=ctx.app_qualname(receiver)))
 
 
-def _periodic_task_args(ctx: FileContext, node: cst.Call):
+def _periodic_task_args(ctx: FileContext, node: cst.Call) -> Tuple[
+        Optional[cst.BaseExpression], Optional[cst.BaseExpression], Optional[str], Options]:
     """(schedule node, signature node, name, options) of an add_periodic_task call."""
     given = dict(zip(("schedule", "sig"), (a.value for a in positional(node))))
     options = Options()
@@ -140,12 +141,12 @@ def _signed_task(ctx: FileContext, sig: Optional[cst.CSTNode]) -> Tuple[Optional
     return None, ""
 
 
-def signature_options(ctx: FileContext, sig: Optional[cst.CSTNode]
-                      ) -> Tuple[Optional[cst.CSTNode], Options]:
+def signature_options(ctx: FileContext, sig: Optional[cst.BaseExpression]
+                      ) -> Tuple[Optional[cst.BaseExpression], Options]:
     """The signature under ``.set(...)`` calls, and the options it carries
     (``t.signature(args, expires=5)``, ``signature("t", options={...})``,
     ``t.s().set(expires=5)``)."""
-    calls = []
+    calls: List[Tuple[cst.Call, Tuple[str, ...]]] = []
     while isinstance(sig, cst.Call) and isinstance(sig.func, cst.Attribute) \
             and sig.func.attr.value == "set" and len(calls) < 8:
         calls.append((sig, ("immutable",)))

@@ -21,7 +21,7 @@ MethodHandler = Callable[[FileContext, cst.Call, cst.CSTNode], None]  # (ctx, ca
 
 ENVIRON_SETTERS = ("os.environ.setdefault", "os.putenv")
 METHOD_HANDLERS: Dict[str, MethodHandler] = {
-    **{method: dispatches.dispatch_method for method in DISPATCH_METHODS},
+    **dict.fromkeys(DISPATCH_METHODS, dispatches.dispatch_method),
     "config_from_object": apps.config_from_object,
     "update": apps.update_call,
     "add_periodic_task": beat.add_periodic_task,

@@ -10,7 +10,7 @@ arguments are followed to.
 """
 from __future__ import annotations
 
-from typing import Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
@@ -68,7 +68,9 @@ class ScopeVisitor(cst.CSTVisitor):
         if not self.ctx.at_module_level():  # the module's own are read before the walk
             self.ctx.add_imports(node)
 
-    visit_ImportFrom = visit_Import
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.ctx.at_module_level():
+            self.ctx.add_imports(node)
 
     def _enter_conditional(self, node: cst.CSTNode) -> None:
         """Module-level code under an `if` or an `except` runs only sometimes."""
@@ -139,7 +141,7 @@ class ScopeVisitor(cst.CSTVisitor):
 
 
 def _parameters(params: cst.Parameters) -> Set[str]:
-    names = {p.name.value for p in params.params + params.kwonly_params + params.posonly_params}
+    names = {p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)}
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names.add(star.name.value)
@@ -149,7 +151,7 @@ def _parameters(params: cst.Parameters) -> Set[str]:
 def _ends_in_exit(stmt: cst.If) -> bool:
     """Whether the last statement of the if's body is a return or a raise."""
     block = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [stmt.body]
-    smalls = []
+    smalls: List[cst.CSTNode] = []
     for inner in block:
         smalls.extend(inner.body if isinstance(inner, _SMALL_LINES) else [inner])
     return bool(smalls) and isinstance(smalls[-1], (cst.Return, cst.Raise))

@@ -4,7 +4,7 @@ method (their options are their class attributes).
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -59,7 +59,7 @@ def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef) -> None:
                          call.args if call is not None else ())
         task.function = node.name.value
         ctx.facts.tasks.append(task)
-        if kind == "periodic_task" and "run_every" in task.options.values:
+        if kind == "periodic_task" and call is not None and "run_every" in task.options.values:
             beat.periodic_task_entry(ctx, node, task, call)
         return
 
@@ -83,7 +83,7 @@ def _decorator_kind(ctx: FileContext, func: cst.CSTNode
 
 
 def make_task(ctx: FileContext, func: str, loc: Loc, kind: TaskDecorator, app: str,
-              args) -> TaskFact:
+              args: Sequence[cst.Arg]) -> TaskFact:
     """A task with the options of its decorator's (or app.task call's) keywords."""
     task = TaskFact(func=func, qualname=f"{ctx.module}.{func}" if ctx.module else func,
                     loc=loc, decorator=kind, app=app)

@@ -29,15 +29,23 @@ from celerylint.project.views import (AppView, BeatView, DispatchView, IgnoredKe
                                       ResolvedSetting, TaskView)
 from celerylint.tables import NEWEST_KNOWN, table as release_table
 
-__all__ = ["Project", "AppView", "TaskView", "DispatchView", "BeatView", "ResolvedSetting",
-           "IgnoredKey", "OptionSource", "TASK_BASE_CLASSES", "body_calls"]
+__all__ = [
+    "TASK_BASE_CLASSES",
+    "AppView",
+    "BeatView",
+    "DispatchView",
+    "IgnoredKey",
+    "OptionSource",
+    "Project",
+    "ResolvedSetting",
+    "TaskView",
+    "body_calls",
+]
 
 
 class Project:
     def __init__(self, files: Iterable[FileFacts], target_version: Tuple[int, int] = NEWEST_KNOWN,
-                 _unused: object = None, python_version: Optional[Tuple[int, int]] = None):
-        """``_unused`` stands where the rules' options were passed (rules read their own);
-        callers that still pass them positionally keep working."""
+                 *, python_version: Optional[Tuple[int, int]] = None):
         self.index = ProjectIndex(files)
         self.files: Dict[str, FileFacts] = self.index.files
         self.target_version = target_version

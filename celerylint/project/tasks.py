@@ -7,7 +7,7 @@ setting that applies (:func:`task_setting`), ``task_annotations`` overrides
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from celerylint.facts import FileFacts, Known, Loc, TaskFact, Unknown, Value
 from celerylint.project.index import ProjectIndex
@@ -143,7 +143,7 @@ def _annotation(setting: Value, name: str, key: str) -> Optional[Value]:
     return None
 
 
-def _annotated(table, patterns: Tuple[str, str], key: str) -> Optional[Value]:
+def _annotated(table: Any, patterns: Tuple[str, str], key: str) -> Optional[Value]:
     """``key`` as one annotations table sets it for the first pattern that has it;
     None when the table does not set it."""
     if table is None:
@@ -160,7 +160,7 @@ def _annotated(table, patterns: Tuple[str, str], key: str) -> Optional[Value]:
     return None
 
 
-def _literal_dict(data) -> bool:
+def _literal_dict(data: object) -> bool:
     return isinstance(data, dict) and "$call" not in data
 
 

@@ -40,7 +40,7 @@ class AppView:
     unresolved_sources: List[str] = field(default_factory=list)
     namespace: Optional[str] = None  # the namespace Celery applies (last one given)
     # keys of the app's sources that no setting lookup reads (see IgnoredKey)
-    ignored: List["IgnoredKey"] = field(default_factory=list)
+    ignored: List[IgnoredKey] = field(default_factory=list)
     # (path, assign) of the keys Celery rejects at start-up for mixing old and new names
     mix_error: List[Tuple[str, SettingAssign]] = field(default_factory=list)
     old_style: bool = False  # Celery reads the config object as old uppercase names
