@@ -800,3 +800,28 @@ def test_an_import_under_suppress_may_be_missing(tmp_path):
         """,
     })
     assert app(project, "proj.celery.app").unresolved_sources == []
+
+
+def test_each_app_reads_the_configuration_its_own_module_names(tmp_path):
+    site = """
+        import os
+        from celery import Celery
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conf.settings")
+        os.environ.setdefault("DJANGO_CONFIGURATION", "{name}")
+        app = Celery("{name}")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+    """
+    project = project_of(tmp_path, {
+        "conf/__init__.py": "",
+        "conf/settings.py": """
+            from configurations import Configuration
+            class Dev(Configuration):
+                CELERY_TASK_DEFAULT_QUEUE = "dev"
+            class Prod(Configuration):
+                CELERY_TASK_DEFAULT_QUEUE = "prod"
+        """,
+        "a_dev.py": site.format(name="Dev"),
+        "b_prod.py": site.format(name="Prod"),
+    })
+    assert app(project, "a_dev.app").value("task_default_queue").value == "dev"
+    assert app(project, "b_prod.app").value("task_default_queue").value == "prod"

@@ -272,7 +272,7 @@ def _source_settings(index: ProjectIndex, source: ConfigSource, app_file: FileFa
     if source.target in DJANGO_SETTINGS:
         module = app_file.django_settings_module or index.django_settings_module
         found = index.module_settings(module) if module else None
-        return _with_configuration(index, module, found) if module and found else None
+        return _with_configuration(index, module, found, app_file) if module and found else None
     module, _, obj = source.target.partition(":")
     if obj:
         return _object_settings(index, f"{module}.{obj}")
@@ -281,8 +281,8 @@ def _source_settings(index: ProjectIndex, source: ConfigSource, app_file: FileFa
     return _object_settings(index, source.target)
 
 
-def _with_configuration(index: ProjectIndex, module: str, found: ModuleSettings
-                        ) -> ModuleSettings:
+def _with_configuration(index: ProjectIndex, module: str, found: ModuleSettings,
+                        app_file: FileFacts) -> ModuleSettings:
     """django-configurations: the class ``DJANGO_CONFIGURATION`` names (its bases'
     attributes under its own) over the settings module's names."""
     facts = index.modules[module]
@@ -291,7 +291,7 @@ def _with_configuration(index: ProjectIndex, module: str, found: ModuleSettings
                       for base in index.base_chain(f"{module}.{name}"))]
     if not classes:
         return found
-    chosen = index.django_configuration
+    chosen = app_file.django_configuration or index.django_configuration
     if chosen not in classes:
         found.gaps.append(f"DJANGO_CONFIGURATION {chosen or '(not set)'} of {module}")
         return found
