@@ -16,8 +16,8 @@ from celerylint.files import (Discovery, Source, _display_path, _sorted_unique, 
                               find_files, read_source, unreadable_source)
 from celerylint.gitignore import GitIgnore, work_tree_top
 from celerylint.parse import parse_and_extract
-from celerylint.prefilter import (Skipped, files_to_parse, may_hold_facts, referenced_names,
-                                  skipped_to_parse)
+from celerylint.prefilter import (Skipped, bound_names, files_to_parse, may_hold_facts,
+                                  referenced_names, skipped_to_parse)
 from celerylint.project import Project
 from celerylint.rule import Finding, all_rules
 
@@ -153,6 +153,7 @@ def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
     names: Set[str] = set()
     for file_facts in parsed.values():
         names.update(referenced_names(file_facts))
+    names.update(bound_names(parsed.values()))
     skipped = [i for i in results if i not in parsed]
     return (files_to_parse(names, modules, parsed)
             | skipped_to_parse(paths, names_of, skipped, parsed, summaries))

@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
 
-FACTS_VERSION = 6
+FACTS_VERSION = 7
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
 # decoder rejects entries holding them): code walking a value never runs out of stack.
 MAX_VALUE_DEPTH = 32
@@ -57,6 +57,12 @@ BeatSource = Literal["beat_schedule", "CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDU
 # ``CrontabSchedule`` model made in code (constructed, or ``.objects.create(...)`` and
 # ``get_or_create``/``update_or_create``).
 CrontabKind = Literal["crontab", "CrontabSchedule"]
+# How a name is bound to what may be a Celery app (see :class:`AppBinding`).
+BindingKind = Literal["call", "alias", "param", "arg"]
+# Where a settings module takes names from outside what it spells out: a django-split-settings
+# ``include`` of files, a write the extractor cannot read (``globals().update(...)``), a star
+# import that may not run (its module may be missing: no error).
+IncludeKind = Literal["split", "unreadable", "optional-star"]
 # Why a file has no facts: "syntax" when Python's grammar refuses the text (CEL001 names
 # the grammar); "" when it has none of these errors, or cannot be read or decoded, or is
 # beyond what the linter analyses.
@@ -182,6 +188,13 @@ class SettingAssign:
     kind: SettingKind
     app: str = ""
     container: str = ""
+    # False when the write may not happen (under an ``if``, in an ``except`` or a loop):
+    # the key may then keep what it held before.  ``value`` is then what it holds
+    # whenever this module writes it (unknown when the branches disagree).
+    certain: bool = True
+    # True when the value, though unknown, is surely something (a value unpacked from a
+    # call of the project's own, a string with text of its own): configured, not unset.
+    filled: bool = False
 
 
 @dataclass
@@ -205,6 +218,43 @@ class AppFact:
     loc: Loc
     cls: str  # qualified name of the class called
     namespace: Optional[str] = None
+    # True when the extractor cannot tell whether ``cls`` is a Celery class (a class of
+    # another module): the project view keeps the app only when its bases reach Celery.
+    candidate: bool = False
+
+
+@dataclass
+class AppBinding:
+    """A name that may refer to a Celery app made elsewhere, and what it is bound to.
+
+    ``name`` is a qualified name: ``mod.app`` (module level), ``mod.func.app`` (a local or
+    a parameter of a function), ``mod.func()`` (what a function returns).  ``kind`` says
+    how: ``call``: ``name = target(...)``; ``alias``: ``name = target`` (also ``return
+    target`` and ``functools.partial(target, ...)``); ``param``: the parameter ``name`` of
+    function ``target``, at ``position`` (1-based) or by its own last segment as keyword;
+    ``arg``: the app ``target`` passed to function ``name`` at ``position`` or as
+    ``keyword``."""
+
+    name: str
+    target: str
+    kind: BindingKind
+    line: int = 0
+    position: int = 0
+    keyword: str = ""
+
+
+@dataclass
+class SettingsInclude:
+    """A place where a settings module takes names from outside what it spells out
+    (:data:`IncludeKind`): ``split``, ``pattern`` a glob relative to the module's folder;
+    ``unreadable``, ``pattern`` ""; ``optional-star``, ``pattern`` the module star-imported.
+    ``optional`` when a missing file is no error (``optional(...)``, under a condition)."""
+
+    kind: IncludeKind
+    pattern: str
+    optional: bool
+    line: int
+    source: str = ""
 
 
 @dataclass
@@ -378,6 +428,9 @@ class FileFacts:
     dispatches: List[Dispatch] = field(default_factory=list)
     beat: List[BeatEntry] = field(default_factory=list)
     django_settings_module: Optional[str] = None
+    django_configuration: Optional[str] = None  # django-configurations' DJANGO_CONFIGURATION
+    bindings: List[AppBinding] = field(default_factory=list)
+    includes: List[SettingsInclude] = field(default_factory=list)
     # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
     setting_reads: List[str] = field(default_factory=list)
     # names read back from an app's settings: ``<app>.conf.NAME``, ``<app>.conf["NAME"]``,

@@ -50,10 +50,15 @@ on the scan:
 
 - ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
   the module ``config_from_object`` reads, the Django settings module and the
-  bases it star-imports, a module whose task is dispatched or scheduled, a
-  package ``__init__`` that re-exports it, the base classes of a parsed class,
-  the scheduler class a ``beat_scheduler`` setting names, the module of a decorator
-  that may be a task preset, the module of a constant a schedule is written as.
+  bases it star-imports or includes (django-split-settings, globs too), a module
+  whose task is dispatched or scheduled, a package ``__init__`` that re-exports
+  it, the base classes of a parsed class, ``celeryconfig`` for a shared task (the
+  module Celery's default app reads), the scheduler class a ``beat_scheduler``
+  setting names, the module of a decorator that may be a task preset, the module of
+  a constant a schedule is written as.
+- ``bound_names``: from the names parsed files use as apps, what they are bound to
+  (the factory whose result a name holds, through its own result) and the functions
+  an app is passed to.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
@@ -71,10 +76,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from celerylint.facts import FileFacts
+from celerylint.facts import AppBinding, FileFacts
 from celerylint.modules import absolute_module
 
 LAYOUT = rb"[ \t\f\r\n\\]*"  # what may stand between tokens, continuation lines included
@@ -150,6 +156,8 @@ def referenced_names(facts: FileFacts) -> Set[str]:
         names.update(task.bases)
         names.add(task.app)
         names.add(task.preset)
+        if task.decorator in ("shared_task", "periodic_task"):
+            names.add("celeryconfig")  # what Celery's default app reads, without an app
     for preset in facts.presets:
         names.update(preset.bases)
     for bases in facts.class_bases.values():
@@ -162,7 +170,44 @@ def referenced_names(facts: FileFacts) -> Set[str]:
         value = setting.value
         if setting.key in SCHEDULER_KEYS and value.known and isinstance(value.value, str):
             names.add(value.value.replace(":", "."))
+    for include in facts.includes:  # django-split-settings' files (a dotted glob)
+        names.add(include.pattern)
     names.discard("")
+    return names
+
+
+def bound_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """What the names parsed files use as apps are bound to, followed through the
+    parsed files' bindings: the function whose result a name holds
+    (``app = create_app()``), the name it aliases, the function an app is passed to.
+    Only bindings reached from a name used as an app count, so that a project's other
+    ``x = f()`` lines do not pull in its whole code."""
+    files = list(parsed)
+    bindings: Dict[str, List[AppBinding]] = {}
+    passed: Dict[str, List[str]] = {}  # app -> functions it is passed to
+    wanted: Set[str] = set()
+    for facts in files:
+        for binding in facts.bindings:
+            if binding.kind == "arg":
+                passed.setdefault(binding.target, []).append(binding.name)
+            else:
+                bindings.setdefault(binding.name, []).append(binding)
+        wanted.update(task.app for task in facts.tasks)
+        wanted.update(source.app for source in facts.config_sources)
+        wanted.update(setting.app for setting in facts.settings)
+        wanted.update(d.receiver_qualname for d in facts.dispatches if d.method == "send_task")
+        wanted.update(app.qualname for app in facts.apps)
+    names: Set[str] = set()
+    todo = sorted(wanted - {""})
+    while todo:
+        name = todo.pop()
+        names.update(passed.get(name, ()))
+        for binding in bindings.get(name, ()):
+            names.add(binding.target)
+            following = binding.target + "()" if binding.kind == "call" else binding.target
+            if following not in wanted:
+                wanted.add(following)
+                todo.append(following)
     return names
 
 
@@ -184,6 +229,9 @@ def files_to_parse(names: Iterable[str], modules: Dict[str, List[int]],
         if name in seen:
             continue
         seen.add(name)
+        if any(c in name for c in "*?["):  # a glob of modules (django-split-settings)
+            todo.extend(m for m in modules if _glob_matches(m, name))
+            continue
         parent, _, last = name.rpartition(".")
         for index in modules.get(name, ()):
             if index not in parsed:
@@ -195,6 +243,11 @@ def files_to_parse(names: Iterable[str], modules: Dict[str, List[int]],
                 continue
             todo.extend(imp.target for imp in facts.imports if not imp.star and imp.local == last)
     return wanted
+
+
+def _glob_matches(module: str, pattern: str) -> bool:
+    names, pieces = module.split("."), pattern.split(".")
+    return len(names) == len(pieces) and all(fnmatchcase(n, p) for n, p in zip(names, pieces))
 
 
 # -- rejected files that point back at parsed facts --------------------------------

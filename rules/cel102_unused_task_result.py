@@ -79,7 +79,10 @@ class UnusedTaskResult(Rule):
     - No result backend, `result_backend` that cannot be resolved (an
       unresolved config source), the `disabled` backend, and
       django-celery-results' `django-db` backend (its results are usually read
-      in the admin).
+      in the admin).  A backend known only at run time counts as configured
+      when it is surely set to something (`BROKER, BACKEND = redis_urls()`, an
+      f-string URL); not when it may be nothing (`os.environ.get("BACKEND")`,
+      set under an `if`).
     - Tasks with `ignore_result` set either way (decorator, base class,
       `task_annotations`): `ignore_result=False` is read as a deliberate
       choice.  Apps with `task_ignore_result = True`.
@@ -130,6 +133,9 @@ def _stores_results(project: Project, task: TaskView) -> bool:
     backend = backend_option[0] if backend_option is not None else project.task_setting(
         task, "result_backend")
     scheme = scheme_of_backend(backend)
+    if scheme is None and backend_option is None and not backend.known and task.apps \
+            and all(app.configured("result_backend") for app in task.apps):
+        scheme = ""  # configured, which backend is known only at run time
     if scheme is None or scheme in NOT_WASTED_BACKENDS:
         return False
     if project.task_annotation(task, "ignore_result") is not None:

@@ -477,10 +477,10 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
 
 def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
-    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, CallSwitch, ConfigSource,
-                                  CrontabFact, Dispatch, Expr, FileFacts, FunctionFact,
-                                  ImportFact, Known, Loc, Options, SettingAssign, TaskFact,
-                                  TaskPreset, Unknown)
+    from celerylint.facts import (AppBinding, AppFact, Arg, BeatEntry, Call, CallSwitch,
+                                  ConfigSource, CrontabFact, Dispatch, Expr, FileFacts,
+                                  FunctionFact, ImportFact, Known, Loc, Options, SettingAssign,
+                                  SettingsInclude, TaskFact, TaskPreset, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -492,9 +492,9 @@ def filled_facts():
         error_loc=loc,
         internal_error=None,
         imports=[ImportFact("a", "b.a", True, 3)],
-        apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY")],
+        apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY", True)],
         config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
-        settings=[SettingAssign("k", known, loc, "module", "p.app", "C")],
+        settings=[SettingAssign("k", known, loc, "module", "p.app", "C", False, True)],
         class_bases={"C": ["object"]},
         tasks=[
             TaskFact(
@@ -559,6 +559,9 @@ def filled_facts():
         noqa={1: [], 12: ["CEL101"]},
         conf_reads=["x"],
         crontabs=[CrontabFact(loc, "CrontabSchedule", {"hour": Known("4")}, True)],
+        django_configuration="Dev",
+        bindings=[AppBinding("p.f.app", "p.f", "param", 3, 1, "app")],
+        includes=[SettingsInclude("split", "p.parts.*", True, 4, "optional('parts/*.py')")],
     )
     return facts
 

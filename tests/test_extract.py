@@ -558,6 +558,9 @@ def _beat(path: str):
     return {b.name: b for b in tree(BT)[path].beat}
 
 
+SENDER = "sched.celery.setup_periodic_tasks.sender"
+
+
 def test_beat_schedule_assigned_on_conf_and_updated_with_a_constant():
     entries = _beat("sched/celery.py")
     rows = {n: (b.task, b.task_ref, known(b.schedule), b.setting, b.app,
@@ -588,12 +591,13 @@ def test_beat_schedule_assigned_on_conf_and_updated_with_a_constant():
             "sched.celery.other",
             {},
         ),
+        # the signal receiver's parameter, named in its function's scope
         "add every 10": (
             None,
             "sched.tasks.test",
             10.0,
             "add_periodic_task",
-            "sender",
+            SENDER,
             {"expires": 5},
         ),
         "by-name": (
@@ -601,7 +605,7 @@ def test_beat_schedule_assigned_on_conf_and_updated_with_a_constant():
             "",
             {"$call": crontab, "args": [], "kwargs": {"minute": "*/15"}},
             "add_periodic_task",
-            "sender",
+            SENDER,
             {},
         ),
         "hourly": (
@@ -810,3 +814,209 @@ def test_calls_switched_by_a_setting():
         (27, None)]
     assert sleeps[0][1].default == Unknown()
     assert sleeps[1][1].default == Known(0) and sleeps[2][1].default == Known(False)
+
+
+# -- names apps are bound to, computed sources, settings modules (issue 11) ---------------
+
+def _facts(source: str, module: str = "proj.worker", is_package: bool = False) -> FileFacts:
+    import textwrap
+    return parse_and_extract(textwrap.dedent(source).lstrip(), "p.py", module, is_package)
+
+
+def _bindings(facts: FileFacts):
+    return [(b.name, b.target, b.kind, b.position, b.keyword) for b in facts.bindings]
+
+
+def test_bindings_of_factory_results_aliases_returns_and_parameters():
+    facts = _facts("""
+        import functools
+        from celery import Celery
+        from proj.factory import create_app, make
+        from proj import setup
+
+        app = create_app()
+        alias = app
+        partial = functools.partial(make, "x")
+        celery = Celery("direct")
+        number = 3
+
+        def build(conf):
+            local = make()
+            local.conf.update(conf)
+            return local
+
+        def configure(first, celery_app, *, other=None):
+            celery_app.conf.task_acks_late = True
+
+        def wire():
+            made = Celery("made")
+            configure(1, made)
+            setup(app=made)
+            return made
+    """)
+    assert _bindings(facts) == [
+        ("proj.worker.app", "proj.factory.create_app", "call", 0, ""),
+        ("proj.worker.alias", "proj.worker.app", "alias", 0, ""),
+        ("proj.worker.partial", "proj.factory.make", "alias", 0, ""),
+        ("proj.worker.build()", "proj.worker.build.local", "alias", 0, ""),
+        ("proj.worker.build.local", "proj.factory.make", "call", 0, ""),
+        ("proj.worker.configure.celery_app", "proj.worker.configure", "param", 2, "celery_app"),
+        ("proj.worker.configure", "proj.worker.wire.made", "arg", 2, ""),
+        ("proj.setup", "proj.worker.wire.made", "arg", 0, "app"),
+        ("proj.worker.wire()", "proj.worker.wire.made", "alias", 0, ""),
+    ]
+    # the local made by Celery(...) and returned is an app of its own name
+    assert [a.qualname for a in facts.apps] == ["proj.worker.celery", "proj.worker.wire.made"]
+    assert [(s.key, s.app) for s in facts.settings if s.kind != "module"] == [
+        ("task_acks_late", "proj.worker.configure.celery_app")]
+
+
+def test_calls_of_other_modules_classes_are_candidate_apps():
+    facts = _facts("""
+        from proj.base import ProjCelery, Helper
+        from celery import Celery
+
+        class Local(ProjCelery):
+            pass
+
+        class Plain:
+            pass
+
+        app = ProjCelery("proj", broker="redis://", namespace="CELERY")
+        local = Local("local")
+        plain = Plain()
+        helper = Helper()
+
+        def factory():
+            return ProjCelery("inner")
+
+        def view():
+            return Helper(status=400)
+    """)
+    assert [(a.qualname, a.cls, a.candidate, a.namespace) for a in facts.apps] == [
+        ("proj.worker.app", "proj.base.ProjCelery", True, "CELERY"),
+        ("proj.worker.local", "proj.worker.Local", True, None),
+        ("proj.worker.helper", "proj.base.Helper", True, None),
+        ("proj.worker.factory()", "proj.base.ProjCelery", True, None),
+        # not Plain() (a class of this module without bases), not Helper(...) returned
+        # in a function (a name that says neither Celery nor App)
+    ]
+    assert [(s.key, s.app) for s in facts.settings if s.kind == "celery-kwarg"] == [
+        ("broker_url", "proj.worker.app")]
+
+
+@pytest.mark.parametrize("target, expected", [
+    ('__name__.rpartition(".")[0] + ".celeryconfig"', "proj.celeryconfig"),
+    ('__name__.rsplit(".", 1)[0] + ".config"', "proj.config"),
+    ('f"{PACKAGE}.settings"', "proj.settings"),
+    ('"%s.conf" % PACKAGE', "proj.conf"),
+    ('"{}.conf".format(PACKAGE)', "proj.conf"),
+    ('CONFIG', "proj.celeryconfig"),
+    ('__package__ + ".celeryconfig"', "proj.celeryconfig"),
+])
+def test_config_source_strings_computed_from_the_module(target, expected):
+    facts = _facts(f"""
+        from celery import Celery
+        PACKAGE = "proj"
+        CONFIG = PACKAGE + ".celeryconfig"
+        app = Celery("proj")
+        app.config_from_object({target})
+    """, module="proj.worker")
+    assert [(s.target, s.target_kind) for s in facts.config_sources] == [(expected, "string")]
+
+
+@pytest.mark.parametrize("target", [
+    'os.environ["CONFIG"]', 'f"{os.environ[\'X\']}.settings"', '__name__.split(x)[0]',
+    'load_name() + ".celeryconfig"'])
+def test_config_source_strings_that_cannot_be_known(target):
+    facts = _facts(f"""
+        import os
+        from celery import Celery
+        app = Celery("proj")
+        app.config_from_object({target})
+    """)
+    assert [s.target_kind for s in facts.config_sources] == ["unknown"]
+
+
+def test_django_settings_module_and_configuration_set_in_a_function():
+    facts = _facts("""
+        import os
+        NAME = "site"
+        def main():
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{NAME}.settings")
+            os.environ["DJANGO_CONFIGURATION"] = "Prod"
+    """)
+    assert (facts.django_settings_module, facts.django_configuration) == ("site.settings", "Prod")
+
+
+def test_split_settings_includes_and_unreadable_writes():
+    facts = _facts("""
+        from split_settings.tools import include, optional
+        include(
+            "components/base.py",
+            "components/*.py",
+            optional("local.py"),
+            "../shared.py",
+            "/etc/site/settings.py",
+            EXTRA,
+        )
+        globals().update(load())
+        globals()["X"] = 1
+        register(globals())
+        "X" in globals()
+        try:
+            from .local_settings import *
+        except ImportError:
+            pass
+        from .always import *
+    """, module="site.settings", is_package=True)
+    assert [(i.kind, i.pattern, i.optional, i.line) for i in facts.includes] == [
+        ("split", "site.settings.components.base", False, 3),
+        ("split", "site.settings.components.*", False, 4),
+        ("split", "site.settings.local", True, 5),
+        ("split", "site.shared", False, 6),
+        ("unreadable", "", False, 7),
+        ("unreadable", "", False, 8),
+        ("unreadable", "", False, 10),
+        ("unreadable", "", False, 11),
+        ("unreadable", "", False, 12),
+        ("optional-star", "site.settings.local_settings", True, 15),
+    ]
+
+
+def test_names_unpacked_from_a_call_are_set_to_something():
+    facts = _facts("""
+        import os
+        broker_url, result_backend = redis_urls()
+        first, second = "a", "b"
+        env_a, env_b = os.environ.get("A"), os.environ.get("B")
+    """)
+    assert [(s.key, s.value.known and s.value.value, s.filled) for s in facts.settings] == [
+        ("broker_url", False, True), ("result_backend", False, True),
+        ("first", "a", False), ("second", "b", False),
+        ("env_a", False, False), ("env_b", False, False),
+    ]
+
+
+def test_what_module_branches_leave_in_a_name():
+    facts = _facts("""
+        import os
+        A = 1
+        if os.environ.get("X"):
+            A = 1
+        if os.environ.get("X"):
+            B = "one"
+        else:
+            B = "two"
+        if os.environ.get("X"):
+            C = True
+        try:
+            D = 5
+        except ImportError:
+            D = 5
+    """)
+    last = {s.key: s for s in facts.settings}
+    shown = {k: (s.value.known and s.value.value, s.certain) for k, s in last.items()}
+    # C: True whenever this module sets it, which it may not (certain: False)
+    assert shown == {"A": (1, True), "B": (False, True), "C": (True, False), "D": (5, True)}
+    assert last["B"].value.source == '"one" or "two"'

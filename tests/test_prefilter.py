@@ -281,3 +281,37 @@ def test_referenced_files_are_parsed(tmp_path, monkeypatch):
         "proj/core.py",  # a base of a task class
         "proj/jobs.py", "proj/views.py", "site/base.py", "site/settings.py",
     ]  # not unrelated.py
+
+
+def test_files_apps_and_settings_are_made_in_are_parsed(tmp_path, monkeypatch):
+    """A factory whose result a parsed file uses as an app, a function an app is passed to,
+    django-split-settings' includes (globs too), and the default app's celeryconfig."""
+    write_tree(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/tasks.py": "from proj.worker import app\n\n@app.task\ndef add():\n    pass\n",
+        "proj/worker.py": "from proj.factory import make\n\napp = make()\n",
+        "proj/factory.py": "from proj.build import build\n\ndef make():\n    return build()\n",
+        "proj/build.py": "def build():\n    return None\n",
+        "proj/wire.py": "from celery import Celery\nfrom proj.setup import setup\n\n"
+                        "def wire():\n    app = Celery('x')\n    setup(app)\n",
+        "proj/setup.py": "def setup(app):\n    return app\n",
+        "manage.py": "import os\n"
+                     "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+        "site/settings/__init__.py": "from split_settings.tools import include\n"
+                                     "include('parts/*.py')\n",
+        "site/settings/parts/a.py": "A = 1\n",
+        "site/settings/parts/b.py": "B = 1\n",
+        "site/settings/other.py": "C = 1\n",
+        "shared/tasks.py": "from celery import shared_task\n\n@shared_task\ndef t():\n    pass\n",
+        "celeryconfig.py": "broker_url = 'redis://'\n",
+        "unrelated.py": "import os\n",
+    })
+    assert parsed_paths(tmp_path, monkeypatch) == [
+        "celeryconfig.py",  # a shared task: the default app's module
+        "manage.py",
+        "proj/build.py", "proj/factory.py",  # make() returns build()
+        "proj/setup.py",  # the app is passed to setup()
+        "proj/tasks.py", "proj/wire.py", "proj/worker.py",
+        "shared/tasks.py",
+        "site/settings/__init__.py", "site/settings/parts/a.py", "site/settings/parts/b.py",
+    ]  # not site/settings/other.py, not unrelated.py

@@ -547,3 +547,354 @@ def test_crontabs_and_the_scheduler_of_each_entry(tmp_path):
     assert [(path, c.loc.line) for path, c in project.crontabs()] == [("proj/celery.py", 5)]
     answers = {view.fact.name: project.database_scheduler(view) for view in project.beat}
     assert answers == {"a": True, "b": False}
+
+
+
+
+# -- apps made elsewhere, settings from the sources real projects use (issue 11) ----------
+
+APPS = Path(__file__).parent / "fixtures" / "apps"
+
+
+@cache
+def apps_view(name: str) -> Project:
+    return Project(collect_tree_facts(APPS / name))
+
+
+def test_a_factorys_app_is_known_by_every_name_bound_to_it():
+    project = apps_view("factories")
+    factory_app = app(project, "proj.factory.create_app.app")
+    # app = make_app() -> return create_app() -> app = Celery(...); return app
+    assert project.app_for_qualname("proj.worker.app") is factory_app
+    assert project.app_for_qualname("proj.factory.make_app()") is factory_app
+    assert settings_of(project, "proj.factory.create_app.app") == {
+        "broker_url": ("redis://localhost:6379/0", "module", "proj/celeryconfig.py"),
+        "task_default_queue": ("proj", "module", "proj/celeryconfig.py"),
+        "task_serializer": ("pickle", "conf-attr", "proj/factory.py"),
+        # configure_results(app): the parameter's writes are the app's
+        "result_backend": ("redis://localhost:6379/1", "conf-attr", "proj/configure.py"),
+        "result_serializer": ("pickle", "conf-attr", "proj/configure.py"),
+        # written on the factory's result by its caller
+        "worker_prefetch_multiplier": (1, "conf-attr", "proj/worker.py"),
+        # not configure_unused's accept_content: no app is ever passed to it
+    }
+    assert factory_app.unresolved_sources == []
+
+
+def test_tasks_of_a_module_that_imports_only_the_factorys_result():
+    project = apps_view("factories")
+    assert {t.name: [a.fact.qualname for a in t.apps] for t in project.tasks} == {
+        "ext.tasks.ext_task": ["ext.app.celery"],
+        "ext.tasks.classy_task": ["ext.app.Factory.build()"],
+        "proj.tasks.send_receipt": ["proj.factory.create_app.app"],
+        "proj.tasks.warm_cache": ["proj.factory.create_app.app"],
+        # not web/lookalikes.py's: a Flask factory's result, a JobRunner
+    }
+
+
+def test_celery_subclass_of_another_module_and_its_own_set_up_method():
+    project = apps_view("factories")
+    assert sorted((a.fact.qualname, a.fact.cls) for a in project.apps) == [
+        ("ext.app.Factory.build()", "ext.base.ExtCelery"),
+        ("ext.app.celery", "ext.base.ExtCelery"),
+        ("proj.factory.create_app.app", "celery.Celery"),
+    ]
+    assert settings_of(project, "ext.app.celery") == {
+        "broker_url": ("redis://localhost:6379/2", "celery-kwarg", "ext/app.py"),
+        "accept_content": (["json", "pickle"], "conf-item", "ext/base.py"),
+        "task_default_queue": ("ext", "conf-update", "ext/base.py"),
+        # not debug_only's event_serializer: a method nothing is seen to call
+    }
+    # a class method's result, through functools.lru_cache
+    assert project.app_for_qualname("ext.app.classy") is app(project, "ext.app.Factory.build()")
+    assert app(project, "ext.app.Factory.build()").value("broker_url").value \
+        == "redis://localhost:6379/3"
+
+
+def test_django_configurations_reads_the_chosen_class_and_its_bases():
+    project = apps_view("sources")
+    assert settings_of(project, "confsite.celery.app") == {
+        "broker_url": ("redis://localhost:6379/0", "class", "confsite/settings.py"),
+        "result_serializer": ("json", "class", "confsite/settings.py"),
+        "accept_content": (["json", "pickle"], "class", "confsite/settings.py"),
+        # not Dev's CELERY_TASK_SERIALIZER
+    }
+    broker = app(project, "confsite.celery.app").get("broker_url")
+    assert broker is not None and broker.value.known and broker.value.overridable
+
+
+def test_django_configurations_without_a_known_class_is_unresolved(tmp_path):
+    project = project_of(tmp_path, {
+        "site/__init__.py": "",
+        "site/celery.py": """
+            import os
+            from celery import Celery
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings")
+            app = Celery("site")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+        """,
+        "site/settings.py": """
+            from configurations import Configuration
+            class Dev(Configuration):
+                CELERY_TASK_ACKS_LATE = True
+        """,
+    })
+    site = app(project, "site.celery.app")
+    assert site.unresolved_sources == ["DJANGO_CONFIGURATION (not set) of site.settings"]
+    assert not site.value("task_acks_late").known
+
+
+def test_split_settings_include_files_in_order():
+    project = apps_view("sources")
+    assert settings_of(project, "splitsite.celery.app") == {
+        "broker_url": ("redis://localhost:6379/0", "module",
+                       "splitsite/settings/components/base.py"),
+        "task_serializer": ("json", "module", "splitsite/settings/components/base.py"),
+        "result_serializer": ("pickle", "module", "splitsite/settings/components/celery.py"),
+        # not settings/unused.py's: no include names it; optional("local.py") is missing
+    }
+    assert app(project, "splitsite.celery.app").unresolved_sources == []
+
+
+def test_files_of_one_glob_run_in_no_known_order(tmp_path):
+    project = project_of(tmp_path, {
+        "site/__init__.py": "",
+        "site/celery.py": """
+            from celery import Celery
+            app = Celery("site")
+            app.config_from_object("site.settings")
+        """,
+        "site/settings/__init__.py": """
+            from split_settings.tools import include
+            include("parts/*.py", "last.py")
+        """,
+        "site/settings/parts/a.py": "task_default_queue = 'a'\nresult_expires = 60\n",
+        "site/settings/parts/b.py": "task_default_queue = 'b'\nresult_expires = 60\n",
+        "site/settings/last.py": "task_acks_late = True\n",
+    })
+    assert settings_of(project, "site.celery.app") == {
+        "task_default_queue": ("?", "module", "site/settings/parts/b.py"),
+        "result_expires": (60, "module", "site/settings/parts/b.py"),
+        "task_acks_late": (True, "module", "site/settings/last.py"),
+    }
+
+
+def test_star_imports_take_effect_where_they_are_written():
+    project = apps_view("sources")
+    settings = settings_of(project, "chainsite.celery.app")
+    # base.py's pickle is overridden after `from .prod import *`; local.py comes last
+    assert settings["accept_content"] == (["json"], "module", "chainsite/settings/__init__.py")
+    assert settings["event_serializer"] == ("pickle", "module", "chainsite/settings/local.py")
+    # both branches say pickle: known; the branches disagree: unknown
+    assert settings["task_serializer"] == ("pickle", "module", "chainsite/settings/prod.py")
+    assert settings["result_serializer"] == ("?", "module", "chainsite/settings/prod.py")
+    # `from .secrets import *` in a try: not shipped, no error
+    assert app(project, "chainsite.celery.app").unresolved_sources == []
+
+
+def test_names_set_on_some_paths_may_keep_what_they_held(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            app = Celery("proj")
+            app.config_from_object("proj.settings")
+        """,
+        "proj/settings.py": """
+            import os
+            from proj.base import *
+            if os.environ.get("A"):
+                task_default_queue = "base"
+            if os.environ.get("B"):
+                result_expires = 10
+            try:
+                import redis
+                task_acks_late = True
+            except ImportError:
+                task_acks_late = True
+            for _ in range(3):
+                worker_concurrency = 4
+        """,
+        "proj/base.py": "task_default_queue = 'base'\nresult_expires = 60\n",
+    })
+    settings = app(project, "proj.celery.app").settings
+    assert settings["task_default_queue"].value.value == "base"  # the same either way
+    assert not settings["result_expires"].value.known  # 60 or 10
+    assert settings["result_expires"].certain  # set either way
+    assert settings["task_acks_late"].value.value is True
+    assert not settings["worker_concurrency"].value.known  # a loop may not run
+    assert not settings["worker_concurrency"].certain
+
+
+def test_unknown_is_not_default():
+    project = apps_view("unknown31")
+    assert {a.fact.qualname: a.unresolved_sources for a in project.apps} == {
+        "globs.celery.app": ["globals().update(load_settings()) (globs/config.py:4)"],
+        "optional.celery.app": [],
+        "plain.celery.app": [],
+        "split.celery.app": ['"generated/*.py" (split/config.py:3)'],
+        "star.celery.app": ["from deploy_settings import * (star/config.py:2)"],
+    }
+    assert not app(project, "globs.celery.app").value("task_serializer").known
+    assert app(project, "plain.celery.app").value("task_serializer").known  # the default
+
+
+@pytest.mark.parametrize("qualname, configured", [
+    ("helper.celery.app", True),  # unpacked from a helper's result
+    ("envbackend.celery.app", None),  # os.environ.get(...): None when unset
+    ("maybe.celery.app", None),  # under an if
+])
+def test_a_backend_is_configured_when_it_is_surely_set(qualname, configured):
+    assert app(apps_view("unknown"), qualname).configured("result_backend") is configured
+
+
+def test_configured_says_unset_only_when_every_source_is_read():
+    project = apps_view("unknown31")
+    assert app(project, "plain.celery.app").configured("result_backend") is False
+    assert app(project, "globs.celery.app").configured("result_backend") is None
+    assert app(project, "plain.celery.app").configured("broker_url") is True
+
+
+def test_the_default_app_reads_celeryconfig_only_without_an_app_of_the_project():
+    default = apps_view("default_app")
+    assert [(a.fact.qualname, a.path) for a in default.apps] == [
+        ("celery.default_app", "celeryconfig.py")]
+    assert [t.name for t in default.tasks] == ["jobs.tasks.cleanup"]
+    computed = apps_view("computed")
+    assert "celery.default_app" not in [a.fact.qualname for a in computed.apps]
+
+
+def test_config_sources_computed_from_module_constants():
+    project = apps_view("computed")
+    assert settings_of(project, "comp.celery.app")["task_serializer"] == (
+        "pickle", "module", "comp/celeryconfig.py")
+    assert settings_of(project, "fstr.app.app") == {
+        "accept_content": (["pickle", "json"], "module", "fstr/settings/celery.py")}
+    assert app(project, "envsrc.app.app").unresolved_sources == [
+        'os.environ["CELERY_CONFIG_MODULE"]', '"CELERY_SETTINGS"']
+
+
+def test_a_module_dict_given_as_config_object(tmp_path):
+    project = project_of(tmp_path, {
+        "proj.py": """
+            from celery import Celery
+            CONFIG = {"task_acks_late": True}
+            DEFAULTS = dict(task_default_queue="low")
+            app = Celery("proj")
+            app.config_from_object(CONFIG)
+            app.add_defaults(DEFAULTS)
+            other = Celery("other", **DEFAULTS)
+            last = Celery("last")
+            last.add_defaults(load_defaults())
+        """,
+    })
+    assert settings_of(project, "proj.app") == {
+        "task_acks_late": (True, "module", "proj.py"),
+        "task_default_queue": ("low", "celery-kwarg", "proj.py"),
+    }
+    assert settings_of(project, "proj.other") == {
+        "task_default_queue": ("low", "celery-kwarg", "proj.py")}
+    assert app(project, "proj.last").unresolved_sources == ["load_defaults()"]
+
+
+def test_a_signal_receivers_sender_is_the_app(tmp_path):
+    project = project_of(tmp_path, {
+        "proj.py": """
+            from celery import Celery
+            app = Celery("proj")
+
+            @app.on_after_configure.connect
+            def setup(sender, **kwargs):
+                sender.conf.task_default_queue = "from-signal"
+        """,
+    })
+    assert settings_of(project, "proj.app") == {
+        "task_default_queue": ("from-signal", "conf-attr", "proj.py")}
+
+
+def test_a_parameter_named_like_an_app_is_not_that_app(tmp_path):
+    """A function's parameter is its own name, whatever module-level app shares it."""
+    project = project_of(tmp_path, {
+        "proj.py": """
+            from celery import Celery
+            app = Celery("proj")
+
+            def configure(app):
+                app.conf.task_default_queue = "never-given"
+        """,
+    })
+    assert settings_of(project, "proj.app") == {}
+
+
+def test_an_app_passed_to_a_function_of_another_module(tmp_path):
+    """flaskbb's shape (an imported app configured in a function from a value built at
+    run time: unresolved) and girder-worker's (a module-level call)."""
+    project = project_of(tmp_path, {
+        "site/__init__.py": "",
+        "site/extensions.py": "from celery import Celery\ncelery = Celery('site')\n",
+        "site/app.py": """
+            from site.extensions import celery
+            from site.setup import configure_celery, discover
+
+            def create_app(config):
+                configure_celery(config, celery)
+
+            discover(celery)
+            celery.conf.task_default_queue = "site"
+        """,
+        "site/setup.py": """
+            def configure_celery(config, celery):
+                celery.conf.update(config.get("CELERY_CONFIG"))
+
+            def discover(app):
+                app.conf.update({"include": ["site.tasks"]})
+        """,
+    })
+    site = app(project, "site.extensions.celery")
+    assert site.unresolved_sources == ['config.get("CELERY_CONFIG")']
+    assert settings_of(project, "site.extensions.celery") == {
+        "include": (["site.tasks"], "conf-update", "site/setup.py"),
+        "task_default_queue": ("site", "conf-attr", "site/app.py")}
+
+
+def test_an_import_under_suppress_may_be_missing(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            app = Celery("proj")
+            app.config_from_object("proj.settings")
+        """,
+        "proj/settings.py": """
+            from contextlib import suppress
+            broker_url = "redis://"
+            with suppress(ImportError):
+                from .override_settings import *
+        """,
+    })
+    assert app(project, "proj.celery.app").unresolved_sources == []
+
+
+def test_each_app_reads_the_configuration_its_own_module_names(tmp_path):
+    site = """
+        import os
+        from celery import Celery
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conf.settings")
+        os.environ.setdefault("DJANGO_CONFIGURATION", "{name}")
+        app = Celery("{name}")
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+    """
+    project = project_of(tmp_path, {
+        "conf/__init__.py": "",
+        "conf/settings.py": """
+            from configurations import Configuration
+            class Dev(Configuration):
+                CELERY_TASK_DEFAULT_QUEUE = "dev"
+            class Prod(Configuration):
+                CELERY_TASK_DEFAULT_QUEUE = "prod"
+        """,
+        "a_dev.py": site.format(name="Dev"),
+        "b_prod.py": site.format(name="Prod"),
+    })
+    assert app(project, "a_dev.app").value("task_default_queue").value == "dev"
+    assert app(project, "b_prod.app").value("task_default_queue").value == "prod"

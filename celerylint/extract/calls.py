@@ -26,6 +26,8 @@ METHOD_HANDLERS: Dict[str, MethodHandler] = {
     "update": apps.update_call,
     "add_periodic_task": beat.add_periodic_task,
     "task": tasks.task_call,
+    "config_from_envvar": apps.unreadable_source,
+    "add_defaults": apps.unreadable_source,
 }
 
 
@@ -38,6 +40,8 @@ class CallVisitor(cst.CSTVisitor):
         func_dotted = dotted_name(node.func)
         qualname = ctx.resolve(func_dotted) if func_dotted else ""
         handler = _function_handler(ctx, qualname)
+        if handler is None and apps.may_be_app_class(ctx, node, qualname):
+            handler = apps.maybe_app
         if handler is not None:
             handler(ctx, node, qualname)
             return
@@ -60,4 +64,6 @@ def _function_handler(ctx: FileContext, qualname: str) -> Optional[FunctionHandl
         return apps.environ_call
     if crontabs.is_crontab_maker(qualname):
         return crontabs.crontab_call
+    if qualname in apps.SPLIT_INCLUDE:
+        return apps.split_include
     return None

@@ -49,6 +49,7 @@ class FunctionScope:
         self.name_counts: Counter[str] = Counter()
         self.pending_args: List[Tuple[Arg, cst.CSTNode]] = []  # to follow to their locals
         self.stored: List[Tuple[Dispatch, str]] = []  # dispatches assigned to a local
+        self.app_names: Set[str] = set()  # locals and parameters used as a Celery app
         # (first line, last line, setting) of the bodies of ``if settings.X:`` blocks
         self.switched: List[Tuple[int, int, CallSwitch]] = []
 
@@ -76,6 +77,7 @@ class FileContext:
         self.functions: List[FunctionScope] = []
         self.classes: List[str] = []
         self.conditional = 0  # depth of module-level if/except blocks: settings there may not apply
+        self.branch_depth = 0  # depth of if/except/loop blocks at any level (apps subject's)
         self.result_use: Dict[int, CallResult] = {}  # id(Call) -> what is done with its result
         self.assign_target: Dict[int, str] = {}  # id(Call) -> the name it is assigned to
         self.app_vars: Dict[str, str] = {}  # variable -> qualified name of the Celery app
@@ -196,10 +198,25 @@ class FileContext:
         return True
 
     def app_qualname(self, node: cst.CSTNode) -> str:
+        """The qualified name of what node names, used as an app: a local or a parameter
+        of a function is ``module.function.name`` (noted on its scope), a module-level
+        name or an import resolves as :meth:`resolve_strict` does."""
         dotted = dotted_name(node) or ""
+        head = dotted.split(".")[0]
+        scope = self.local_scope(head)
+        if scope is not None:
+            scope.app_names.add(head)
+            return ".".join(p for p in (self.module, scope.fact.name, dotted) if p)
         if dotted in self.app_vars:
             return self.app_vars[dotted]
         return self.resolve_strict(dotted) or dotted
+
+    def local_scope(self, name: str) -> Optional[FunctionScope]:
+        """The innermost function being walked whose parameter or local ``name`` is."""
+        for scope in reversed(self.functions):
+            if name in scope.params or name in scope.assigns:
+                return scope
+        return None
 
     def conf_receiver(self, node: cst.CSTNode) -> Optional[str]:
         """The app's qualified name when node is ``<app>.conf``."""

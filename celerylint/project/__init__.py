@@ -55,7 +55,7 @@ class Project:
         self.target_version = target_version
         self.settings_table = release_table(target_version)  # the target release's settings
         self.python_version = python_version  # the project's lowest Python, None: not declared
-        self.apps: List[AppView] = _apps.build_apps(self.index, target_version)
+        self.apps, self._app_names = _apps.build_apps(self.index, target_version)
         self._apps_by_qualname = {a.fact.qualname: a for a in self.apps if a.fact.qualname}
         self.tasks: List[TaskView] = _tasks.build_tasks(self.index, self.apps,
                                                         self.app_for_qualname, target_version)
@@ -118,8 +118,12 @@ class Project:
         written = self.index.module_settings(module) if module else None
         if written is None:
             return Unknown(f"{name} (no Django settings module to read)")
-        found = [assign.value for _, assign in written if assign.key == name]
-        return found[-1] if found else None
+        found = [assign.value for _, assign in written.writes if assign.key == name]
+        if found:
+            return found[-1]
+        if written.gaps:
+            return Unknown(f"{name} (the settings module takes names it cannot read)")
+        return None
 
     def switched_on(self, switch: CallSwitch) -> Optional[bool]:
         """Whether the setting that switches a call (``if settings.SLOW:``,
@@ -139,8 +143,13 @@ class Project:
 
     # -- apps ------------------------------------------------------------------
     def app_for_qualname(self, qualname: str) -> Optional[AppView]:
-        return self._apps_by_qualname.get(qualname) or self._apps_by_qualname.get(
-            self.index.resolve_symbol(qualname))
+        """The app a name refers to (``proj.celery.app``, ``app = create_app()`` in another
+        module, a re-export); None when it is no app or may be either of several."""
+        found = self._apps_by_qualname.get(qualname)
+        if found is not None or not qualname:
+            return found
+        apps = self._app_names.apps_of(qualname)
+        return self._apps_by_qualname.get(next(iter(apps))) if len(apps) == 1 else None
 
     def app_acks_late(self, app: AppView) -> bool:
         return _tasks.app_acks_late(app)

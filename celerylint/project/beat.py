@@ -36,8 +36,11 @@ def _with_imported_schedule(index: ProjectIndex, entry: BeatEntry) -> BeatEntry:
     if entry.schedule.known or not entry.schedule_ref:
         return entry
     module, _, name = index.resolve_symbol(entry.schedule_ref).rpartition(".")
-    written = [assign for _, assign in index.module_settings(module) or [] if assign.key == name]
-    if len(written) != 1 or not written[0].value.known:
+    settings = index.module_settings(module)
+    if settings is None or settings.gaps:  # no module, or names it takes unread
+        return entry
+    written = [assign for _, assign in settings.writes if assign.key == name]
+    if len(written) != 1 or not written[0].value.known or not written[0].certain:
         return entry
     return dataclasses.replace(entry, schedule=written[0].value)
 

@@ -6,18 +6,56 @@ so building the view costs one pass over the facts whatever the number of apps.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
+import dataclasses
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
-from celerylint.facts import (Call, ConfigSource, FileFacts, FunctionFact, ImportFact,
-                              SettingAssign, SettingKind)
+from celerylint.facts import (AppBinding, Call, ConfigSource, FileFacts, FunctionFact,
+                              ImportFact, Known, SettingAssign, SettingKind, SettingsInclude,
+                              Unknown)
 
 # Where a setting came from, lowest precedence first (Celery's own order).
 SOURCE_RANK: Dict[SettingKind, int] = {"module": 0, "class": 0, "celery-kwarg": 1,
                                        "conf-update": 2, "conf-attr": 2, "conf-item": 2}
 MAX_REEXPORT_HOPS = 8
+# Star imports of these packages bring no settings of the project's own with them.
+LIBRARY_ROOTS = frozenset({"celery", "kombu", "django", "configurations", "split_settings",
+                           "environ", "decouple", "os", "sys", "datetime", "pathlib", "typing",
+                           "logging", "json", "re", "enum", "math", "collections", "socket"})
 MAX_BASE_CHAIN = 32
 
 Written = Tuple[str, SettingAssign]  # (path, assignment)
+
+
+@dataclass
+class ModuleSettings:
+    """What a settings module leaves in its names: the writes (each key's last one
+    standing for what it holds), and ``gaps``, the places where it takes names the
+    linter cannot read (keys it does not write may then be set there)."""
+
+    writes: List[Written] = field(default_factory=list)
+    gaps: List[str] = field(default_factory=list)
+
+
+def merge_write(before: Optional[Written], after: Written) -> Written:
+    """What a key holds after ``after`` is written over ``before``: ``after`` when it
+    surely runs; else either of them (a known value only when both are that value,
+    written surely only when either surely is)."""
+    if before is None or after[1].certain:
+        return after
+    old, new = before[1], after[1]
+    if isinstance(old.value, Known) and isinstance(new.value, Known) \
+            and old.value.value == new.value.value:
+        value: Union[Known, Unknown] = new.value
+    else:
+        value = Unknown(f"{_shown(old)} or {_shown(new)}"[:80])
+    return after[0], dataclasses.replace(new, value=value, certain=old.certain,
+                                         filled=old.filled and new.filled)
+
+
+def _shown(assign: SettingAssign) -> str:
+    return assign.value.source or repr(getattr(assign.value, "value", None))
 
 
 class ProjectIndex:
@@ -37,6 +75,14 @@ class ProjectIndex:
         self.config_sources: Dict[str, List[ConfigSource]] = _config_sources(self.sorted_files)
         self.app_writes: Dict[str, List[Written]] = _app_writes(self.sorted_files)
         self.django_settings_module: Optional[str] = _django_settings_module(self.sorted_files)
+        self.django_configuration: Optional[str] = next(
+            (f.django_configuration for f in self.sorted_files if f.django_configuration), None)
+        self.bindings: Dict[str, List[AppBinding]] = {}  # name -> what it is bound to
+        self.arguments: Dict[str, List[AppBinding]] = {}  # function -> apps passed to it
+        for facts in self.sorted_files:
+            for binding in facts.bindings:
+                found = self.arguments if binding.kind == "arg" else self.bindings
+                found.setdefault(binding.name, []).append(binding)
         self._resolved: Dict[str, str] = {}
         self._chains: Dict[str, List[str]] = {}
 
@@ -113,22 +159,87 @@ class ProjectIndex:
             todo.extend(self.class_bases(current))
         return chain
 
-    def module_settings(self, module: str, seen: Optional[Set[str]] = None
-                        ) -> Optional[List[Written]]:
-        """Module-level assignments, star-imported bases first, in file order."""
+    def module_settings(self, module: str) -> Optional[ModuleSettings]:
+        """A settings module's writes: its own and those of the modules it star-imports
+        and the files it includes (django-split-settings), each where the module takes
+        them; None when the module is not the project's."""
+        if module not in self.modules:
+            return None
+        found = ModuleSettings()
+        self._module_settings(module, found, set())
+        return found
+
+    def _module_settings(self, module: str, found: ModuleSettings, seen: Set[str]) -> bool:
+        """Add a module's writes to ``found``; False when it is not the project's."""
         facts = self.modules.get(module)
         if facts is None:
-            return None
-        seen = seen if seen is not None else set()
+            return False
         if module in seen:
-            return []
+            return True
         seen.add(module)
-        result: List[Written] = []
-        for imp in facts.imports:
-            if imp.star:
-                result.extend(self.module_settings(imp.target, seen) or [])
-        result.extend((facts.path, s) for s in facts.settings if s.kind == "module")
-        return result
+        optional = {(i.line, i.pattern) for i in facts.includes if i.kind == "optional-star"}
+        steps: List[Tuple[int, int, Union[ImportFact, SettingsInclude, SettingAssign]]] = []
+        steps.extend((imp.line, 0, imp) for imp in facts.imports if imp.star)
+        steps.extend((inc.line, 0, inc) for inc in facts.includes if inc.kind != "optional-star")
+        steps.extend((s.loc.line, 1, s) for s in facts.settings if s.kind == "module")
+        for line, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
+            if isinstance(step, SettingAssign):
+                found.writes.append((facts.path, step))
+            elif isinstance(step, ImportFact):
+                if not self._module_settings(step.target, found, seen) \
+                        and (line, step.target) not in optional \
+                        and step.target.split(".")[0] not in LIBRARY_ROOTS:
+                    found.gaps.append(f"from {step.target} import * ({facts.path}:{line})")
+            elif step.kind == "split":
+                self._included(facts, step, found, seen)
+            elif not step.optional:
+                found.gaps.append(f"{step.source} ({facts.path}:{line})")
+        return True
+
+    def _included(self, facts: FileFacts, include: SettingsInclude, found: ModuleSettings,
+                  seen: Set[str]) -> None:
+        """django-split-settings: the files a pattern matches run in the including
+        module's namespace, in the order glob finds them (so a key that two of them set
+        differently may hold either)."""
+        matched = [m for m in sorted(self.modules) if _matches(m, include.pattern)
+                   and m not in seen]
+        if not matched:
+            if not include.optional:
+                found.gaps.append(f"{include.source} ({facts.path}:{include.line})")
+            return
+        group = ModuleSettings()
+        for module in matched:
+            self._module_settings(module, group, seen)
+        found.gaps.extend(group.gaps)
+        if len(matched) > 1:
+            group.writes = _unordered(group.writes)
+        found.writes.extend(group.writes)
+
+
+def _matches(module: str, pattern: str) -> bool:
+    names, pieces = module.split("."), pattern.split(".")
+    return len(names) == len(pieces) and all(fnmatchcase(n, p) for n, p in zip(names, pieces))
+
+
+def _unordered(writes: List[Written]) -> List[Written]:
+    """Writes of files run in no known order: a key their last writes set differently
+    may hold either value."""
+    last: Dict[str, List[Written]] = {}
+    for path, assign in writes:
+        per_file = last.setdefault(assign.key, [])
+        if per_file and per_file[-1][0] == path:
+            per_file[-1] = (path, assign)
+        else:
+            per_file.append((path, assign))
+    result = list(writes)
+    for per_file in last.values():
+        values = {repr(getattr(a.value, "value", None)) if a.value.known else None
+                  for _, a in per_file}
+        if len(per_file) > 1 and (len(values) > 1 or None in values):
+            path, assign = per_file[-1]
+            result.append((path, dataclasses.replace(assign, value=Unknown(
+                " or ".join(_shown(a) for _, a in per_file)[:80]))))
+    return result
 
 
 def body_calls(function: FunctionFact) -> List[Call]:

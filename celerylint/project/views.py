@@ -12,9 +12,10 @@ from celerylint.tables import NEWEST_KNOWN, SettingTable, table as release_table
 @dataclass
 class ResolvedSetting:
     key: str  # the new-style (lowercase) name
-    value: Value
+    value: Value  # unknown when the write may not run (the key may keep another value)
     assign: SettingAssign
     path: str
+    certain: bool = True  # the key is surely set (by this write, or one it may leave in place)
 
 
 @dataclass
@@ -52,6 +53,19 @@ class AppView:
 
     def get(self, key: str) -> Optional[ResolvedSetting]:
         return self.settings.get(key)
+
+    def configured(self, key: str) -> Optional[bool]:
+        """Whether the project surely sets ``key`` to something (True), surely leaves it
+        at Celery's default (False), or may do either (None: a write that may not run, a
+        config source that cannot be read)."""
+        found = self.settings.get(key)
+        if found is not None:
+            if not found.certain:
+                return None
+            if found.value.known:
+                return found.value.value not in (None, "")
+            return True if found.assign.filled else None
+        return None if self.unresolved_sources else False
 
     def value(self, key: str) -> Value:
         """The effective value: set in the project, else the target release's default.
