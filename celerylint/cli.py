@@ -211,7 +211,8 @@ def _list_rules() -> int:
     lines = []
     for rule in all_rules():
         summary = (rule.__doc__ or "").split("## What it does", 1)[-1].strip().split("\n\n")[0]
-        lines.append(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}\n")
+        off = "" if rule.default_enabled else " (off by default)"
+        lines.append(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}{off}\n")
     _write("".join(lines))
     return EXIT_CLEAN
 

@@ -472,8 +472,8 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
 def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
     from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
-                                  FileFacts, FunctionFact, ImportFact, Known, Loc, Options,
-                                  SettingAssign, TaskFact, Unknown)
+                                  FileFacts, FunctionFact, ImportFact, Known, Loc, NoqaComment,
+                                  Options, SettingAssign, TaskFact, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -492,7 +492,8 @@ def filled_facts():
                              Options({"countdown": Known(5)}, "**kw"), "discarded", "g")],
         beat=[BeatEntry(loc, "b", "t", "p.t", Known(1.0), loc, "beat_schedule",
                         Options({}, "OPTIONS"), "p.app")],
-        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]})
+        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]},
+        noqa_comments=[NoqaComment(loc, ["E501", "CEL101"], 11, 12)])
     return facts
 
 
