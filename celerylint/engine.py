@@ -34,6 +34,9 @@ class RunResult:
     # read or decoded), so that what is written back (--add-noqa) or fingerprinted
     # (baselines) is that text, not a later one
     digests: Dict[str, Optional[str]] = field(default_factory=dict)
+    # reported files that could not be read, decoded or parsed: which findings they
+    # would have is unknown
+    unanalysed: List[str] = field(default_factory=list)
 
 
 def display_path(path: Path, base: Optional[Path] = None) -> str:
@@ -401,6 +404,8 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     report_paths = {display_path(p) for p in wanted}
     result.digests = {item.facts.path: item.digest for item in extracted
                       if item.facts.path in report_paths}
+    result.unanalysed = sorted(f.path for f in facts if f.path in report_paths
+                               and (f.error is not None or f.internal_error is not None))
     project = Project(facts, config.target_version, python_version=config.python_version)
     findings, failures = run_rules(project, config)
     result.findings = filter_findings(findings, config, project.files, report_paths)
@@ -479,8 +484,10 @@ def check_planned(planned: Sequence[Planned], jobs: int = 1, use_cache: bool = F
         merged.unreadable.extend(result.unreadable)
         merged.incomplete.extend(result.incomplete)
         merged.digests.update(result.digests)
+        merged.unanalysed.extend(result.unanalysed)
     merged.findings = sorted(set(merged.findings), key=Finding.sort_key)
     merged.internal_errors.sort()
     merged.unreadable.sort()
     merged.incomplete.sort()
+    merged.unanalysed.sort()
     return merged
