@@ -465,3 +465,18 @@ def test_an_edit_that_would_break_the_file_is_refused():
     assert _problem("x = (1\n", "x = (1  # noqa: CEL101\n", {1: {"CEL101"}}) is None
     assert _problem("x = 1\n", "x = 1\n", {1: {"CEL101"}}) == (
         "the comments would not cover every finding")
+
+
+@pytest.mark.slow
+def test_write_baseline_with_show_stale_baseline_names_the_entries_it_drops(proj):
+    run("check", "-j", "1", "--write-baseline", "b.json", cwd=proj)
+    app = proj / "app.py"
+    app.write_text(app.read_text(encoding="utf-8").replace('"pickle"', '"json"'), encoding="utf-8")
+
+    result = run("check", "-j", "1", "--write-baseline", "b.json", "--show-stale-baseline",
+                 cwd=proj)
+
+    assert (result.returncode, result.stdout) == (0, "")
+    assert lines(result.stderr)[0] == "celerylint: b.json: wrote 1 entry"
+    assert lines(result.stderr)[1].startswith("celerylint: b.json: stale entry: app.py: CEL108 ")
+    assert lines(result.stderr)[2] == "celerylint: b.json: 1 stale entry dropped"
