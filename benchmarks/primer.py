@@ -421,7 +421,9 @@ def view_stats(root: Path, jobs: int) -> Dict[str, Any]:
                   "settings": len(app.settings), "unresolved": list(app.unresolved_sources)}
                  for app in project.apps],
         "tasks": len(project.tasks),
-        "task_facts": sum(len(f.tasks) for f in facts),
+        # decorations by a name that may be a task preset count when they make a task
+        "task_facts": sum(1 for f in facts for t in f.tasks if t.decorator != "preset")
+        + sum(1 for t in project.tasks if t.fact.preset),
         "dispatches": len(project.dispatches),
         "dispatches_linked": sum(1 for d in project.dispatches if d.task is not None),
         "beat": len(project.beat),

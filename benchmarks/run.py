@@ -126,12 +126,20 @@ def _rss_of_group(pgid: int) -> int:
     return total
 
 
-def run_once(command: Sequence[str], cwd: Path, timeout: float, log: Path) -> Tuple[float, int, int, int, bool]:
+def run_once(
+    command: Sequence[str], cwd: Path, timeout: float, log: Path
+) -> Tuple[float, int, int, int, bool]:
     """(seconds, exit code, max single-process RSS kB, peak process-tree RSS kB, timed out)."""
     with open(log, "wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=str(cwd), stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            list(command),
+            cwd=str(cwd),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         peak = [0]
         done = threading.Event()
 
@@ -152,7 +160,13 @@ def run_once(command: Sequence[str], cwd: Path, timeout: float, log: Path) -> Tu
             sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
     timed_out = elapsed >= timeout and process.returncode < 0
-    return elapsed, process.returncode, int(usage.ru_maxrss), max(peak[0], int(usage.ru_maxrss)), timed_out
+    return (
+        elapsed,
+        process.returncode,
+        int(usage.ru_maxrss),
+        max(peak[0], int(usage.ru_maxrss)),
+        timed_out,
+    )
 
 
 @dataclass
@@ -166,7 +180,9 @@ class Step:
     needs: str = ""  # key of a step whose kill (timeout) makes this one pointless
 
 
-def measure_steps(tree: Tree, steps: Sequence[Step], repeat: int, timeout: float, logs: Path) -> Dict[str, Measurement]:
+def measure_steps(
+    tree: Tree, steps: Sequence[Step], repeat: int, timeout: float, logs: Path
+) -> Dict[str, Measurement]:
     """Run every step ``repeat`` times, interleaved (all steps, then all steps again), so a
     change in the machine's load during the run hits every tool alike; keep the best time."""
     results = {step.key: Measurement(tree.name, step.label, list(step.command)) for step in steps}
@@ -183,7 +199,9 @@ def measure_steps(tree: Tree, steps: Sequence[Step], repeat: int, timeout: float
                 step.before(attempt)
             log = logs / f"{tree.name}--{step.key}--{attempt}.log"
             try:
-                seconds, code, rss, tree_rss, timed_out = run_once(step.command, tree.path, timeout, log)
+                seconds, code, rss, tree_rss, timed_out = run_once(
+                    step.command, tree.path, timeout, log
+                )
             finally:
                 if step.after is not None:
                     step.after(attempt)
@@ -225,10 +243,16 @@ def _venv(path: Path, requirements: Sequence[str], problems: List[str]) -> Optio
     shutil.rmtree(path, ignore_errors=True)
     try:
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, capture_output=True)
-        subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", *requirements],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except subprocess.CalledProcessError as error:
-        problems.append(f"could not install {' '.join(requirements)}: {(error.stderr or '')[-500:]}")
+        problems.append(
+            f"could not install {' '.join(requirements)}: {(error.stderr or '')[-500:]}"
+        )
         return None
     marker.write_text(wanted)
     return path / "bin"
@@ -261,7 +285,9 @@ def setup_tools(work: Path, wanted: Sequence[str]) -> Tools:
         tools.flake8_with = [sys.executable, "-m", "flake8"]
         with_version = _version_of(tools.flake8_with)
         if "celerylint" not in with_version:
-            tools.problems.append(f"celerylint is not a flake8 plugin of {sys.executable}: {with_version}")
+            tools.problems.append(
+                f"celerylint is not a flake8 plugin of {sys.executable}: {with_version}"
+            )
         tools.versions["flake8 (with plugin)"] = with_version
         bin_dir = _venv(venvs / "flake8-plain", pins, tools.problems)
         if bin_dir is not None:
@@ -273,7 +299,9 @@ def setup_tools(work: Path, wanted: Sequence[str]) -> Tools:
             tools.ruff = [str(bin_dir / "ruff")]
             tools.versions["ruff"] = _version_of(tools.ruff)
     if "celery-audit" in wanted:
-        bin_dir = _venv(venvs / "celery-audit", [f"celery-audit=={CELERY_AUDIT_VERSION}"], tools.problems)
+        bin_dir = _venv(
+            venvs / "celery-audit", [f"celery-audit=={CELERY_AUDIT_VERSION}"], tools.problems
+        )
         if bin_dir is not None:
             tools.celery_audit = [str(bin_dir / "celery-audit")]
             tools.versions["celery-audit"] = CELERY_AUDIT_VERSION  # it has no --version
@@ -282,10 +310,15 @@ def setup_tools(work: Path, wanted: Sequence[str]) -> Tools:
 
 def _git_state() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "celerylint", "rules"], cwd=REPO,
-                               capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "celerylint", "rules"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except OSError:
         return "not a git checkout"
     return f"git {head}{' + uncommitted engine changes' if dirty else ''}"
@@ -302,10 +335,27 @@ def _find_wheel(dist: str, version: str, wheel_dirs: Sequence[Path], download: P
                 if name.lower() == stem and rest.startswith(version + "-"):
                     return candidate
     download.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                    "-d", str(download), f"{dist}=={version}"], check=True)
-    return _find_wheel(dist, version, (), download) if download.is_dir() and any(download.glob("*.whl")) \
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-d",
+            str(download),
+            f"{dist}=={version}",
+        ],
+        check=True,
+    )
+    return (
+        _find_wheel(dist, version, (), download)
+        if download.is_dir() and any(download.glob("*.whl"))
         else _missing(dist, version)
+    )
 
 
 def _missing(dist: str, version: str) -> Path:
@@ -324,7 +374,11 @@ def build_real_tree(work: Path, wheel_dirs: Sequence[Path]) -> Tree:
             target = path / dist.replace("-", "_")
             with zipfile.ZipFile(wheel) as archive:
                 for member in archive.namelist():
-                    if member.endswith(".py") and ".data/" not in member and ".dist-info/" not in member:
+                    if (
+                        member.endswith(".py")
+                        and ".data/" not in member
+                        and ".dist-info/" not in member
+                    ):
                         archive.extract(member, target)
         _make_project_root(path)
         marker.write_text(json.dumps(spec))
@@ -381,7 +435,14 @@ def bench_tree(tree: Tree, tools: Tools, repeat: int, timeout: float, logs: Path
         Step("cold", "celerylint cold --no-cache", no_cache, before=clear_cache),
         Step("cold-fill", "celerylint cold, cache on", check, before=clear_cache, needs="cold"),
         Step("warm", "celerylint warm", check, needs="cold-fill"),
-        Step("touched", "celerylint 1 file changed", check, before=edit, after=restore, needs="cold-fill"),
+        Step(
+            "touched",
+            "celerylint 1 file changed",
+            check,
+            before=edit,
+            after=restore,
+            needs="cold-fill",
+        ),
     ]
     if tools.ruff:
         steps.append(Step("ruff", "ruff check --no-cache",
@@ -391,12 +452,21 @@ def bench_tree(tree: Tree, tools: Tools, repeat: int, timeout: float, logs: Path
                           [*tools.celery_audit, ".", "--config", AUDIT_CONFIG[tree.kind],
                            "--settings-namespace", "CELERY"], ok_codes=(0, 1)))
     if with_flake8 and tools.flake8_without:
-        steps.append(Step("flake8", "flake8 (without plugin)",
-                          [*tools.flake8_without, "--isolated", "--exit-zero", "-j", str(jobs), "."]))
+        steps.append(
+            Step(
+                "flake8",
+                "flake8 (without plugin)",
+                [*tools.flake8_without, "--isolated", "--exit-zero", "-j", str(jobs), "."],
+            )
+        )
     if with_flake8 and tools.flake8_with:
         with_plugin = [*tools.flake8_with, "--isolated", "--exit-zero", "-j", str(jobs), "."]
-        steps.append(Step("flake8+cel", "flake8 + plugin, no cache yet", with_plugin, before=clear_cache))
-        steps.append(Step("flake8+cel-warm", "flake8 + plugin, cache warm", with_plugin, needs="flake8+cel"))
+        steps.append(
+            Step("flake8+cel", "flake8 + plugin, no cache yet", with_plugin, before=clear_cache)
+        )
+        steps.append(
+            Step("flake8+cel-warm", "flake8 + plugin, cache warm", with_plugin, needs="flake8+cel")
+        )
     before_runs = engine_digest()
     try:
         return measure_steps(tree, steps, repeat, timeout, logs)
@@ -413,9 +483,26 @@ def profile_cold(tree: Tree, logs: Path, top: int = 25) -> str:
     out = logs / f"profile-{tree.name}.prof"
     shutil.rmtree(tree.path / CACHE_DIR, ignore_errors=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "celerylint", "check", "--no-cache",
-                    "--exit-zero", "-j", "1", "."], cwd=tree.path, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cProfile",
+            "-o",
+            str(out),
+            "-m",
+            "celerylint",
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "-j",
+            "1",
+            ".",
+        ],
+        cwd=tree.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     elapsed = time.perf_counter() - start
     import io
 
@@ -470,51 +557,88 @@ def machine() -> List[str]:
                 memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     except OSError:
         pass
-    return [f"- CPUs (`nproc`): {os.cpu_count()} × {cpu}", f"- memory: {memory}",
-            f"- load average (1, 5, 15 min) at start: {LOAD_AT_START}; at end: {_loadavg()} "
-            "(other work on the machine inflates every time; interleaved runs spread it over all tools)",
-            f"- OS: {platform.platform()}", f"- Python: {platform.python_version()} ({sys.executable})"]
+    return [
+        f"- CPUs (`nproc`): {os.cpu_count()} × {cpu}",
+        f"- memory: {memory}",
+        f"- load average (1, 5, 15 min) at start: {LOAD_AT_START}; at end: {_loadavg()} "
+        "(other work on the machine inflates every time; interleaved runs spread it over all "
+        "tools)",
+        f"- OS: {platform.platform()}",
+        f"- Python: {platform.python_version()} ({sys.executable})",
+    ]
 
 
-def report(trees: List[Tree], results: Dict[str, Dict[str, Measurement]], tools: Tools, args: argparse.Namespace,
-           profile: str, total_seconds: float) -> str:
+def report(
+    trees: List[Tree],
+    results: Dict[str, Dict[str, Measurement]],
+    tools: Tools,
+    args: argparse.Namespace,
+    profile: str,
+    total_seconds: float,
+) -> str:
     out: List[str] = ["# celerylint benchmark results", ""]
-    out.append(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {total_seconds / 60:.1f} min in all; "
-               f"`{' '.join(['python', 'benchmarks/run.py', *args.argv])}`.")
+    out.append(
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {total_seconds / 60:.1f} min "
+        "in all; "
+        f"`{' '.join(['python', 'benchmarks/run.py', *args.argv])}`."
+    )
     out += ["", "## Machine", "", *machine(), "", "## Tools", ""]
     out += [f"- {name}: {value}" for name, value in tools.versions.items()]
     out += [f"- problem: {problem}" for problem in tools.problems]
     out += ["", "## Trees", "", "| tree | files | MB of Python | contents |", "|---|---:|---:|---|"]
     out += [f"| {t.name} | {t.files} | {t.megabytes:.1f} | {t.description} |" for t in trees]
-    out += ["", f"## Times (best of {args.repeat} on trees under 10,000 files, best of {args.repeat_large} above; "
-                f"`-j {args.jobs}` for celerylint and flake8)", "",
-            "Peak memory: the largest single process (`ru_maxrss`) / the sum over the whole process tree "
-            "(sampled every 50 ms).", "",
-            "| tree | command | wall time | × ruff | × flake8 | peak RSS: process / tree | note |",
-            "|---|---|---:|---:|---:|---:|---|"]
+    out += [
+        "",
+        f"## Times (best of {args.repeat} on trees under 10,000 files, best of {args.repeat_large} "
+        "above; "
+        f"`-j {args.jobs}` for celerylint and flake8)",
+        "",
+        "Peak memory: the largest single process (`ru_maxrss`) / the sum over the whole process "
+        "tree "
+        "(sampled every 50 ms).",
+        "",
+        "| tree | command | wall time | × ruff | × flake8 | peak RSS: process / tree | note |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     for tree in trees:
         runs = results[tree.name]
         for key, run in runs.items():
             note = run.error or ""
-            shown = f"> {max(run.seconds):.0f} s" if run.timed_out and run.seconds else _fmt_s(run.best)
+            shown = (
+                f"> {max(run.seconds):.0f} s" if run.timed_out and run.seconds else _fmt_s(run.best)
+            )
             if tree.engine_changed and key in ("warm", "touched", "flake8+cel-warm"):
-                note = (note + "; " if note else "") + "celerylint's code changed during the run: may not have hit the cache"
-            out.append(f"| {tree.name} | {run.label} | {shown} | {_fmt_ratio(_ratio(run, runs.get('ruff')))} "
-                       f"| {_fmt_ratio(_ratio(run, runs.get('flake8')))} | {run.max_rss_kb / 1024:.0f} / "
-                       f"{run.tree_rss_kb / 1024:.0f} MB | {note} |")
+                note = (
+                    note + "; " if note else ""
+                ) + "celerylint's code changed during the run: may not have hit the cache"
+            out.append(
+                f"| {tree.name} | {run.label} | {shown} | "
+                f"{_fmt_ratio(_ratio(run, runs.get('ruff')))} "
+                f"| {_fmt_ratio(_ratio(run, runs.get('flake8')))} | {run.max_rss_kb / 1024:.0f} / "
+                f"{run.tree_rss_kb / 1024:.0f} MB | {note} |"
+            )
     synth_trees = [t for t in trees if t.kind == "synth"]
     if synth_trees:
-        out += ["", "## Growth with size (synthetic trees, ~10% Celery files)", "",
-                "| tree | files | cold | ms / file | warm | 1 file changed | ruff | peak RSS cold: process / tree |",
-                "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        out += [
+            "",
+            "## Growth with size (synthetic trees, ~10% Celery files)",
+            "",
+            "| tree | files | cold | ms / file | warm | 1 file changed | ruff | peak RSS cold: "
+            "process / tree |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for tree in synth_trees:
             runs = results[tree.name]
             cold = runs["cold"].best
             per_file = f"{1000 * cold / tree.files:.2f}" if cold else "n/a"
             ruff = _fmt_s(runs["ruff"].best) if "ruff" in runs else "n/a"
-            out.append(f"| {tree.name} | {tree.files} | {_fmt_s(cold)} | {per_file} | {_fmt_s(runs['warm'].best)} "
-                       f"| {_fmt_s(runs['touched'].best)} | {ruff} | {runs['cold'].max_rss_kb / 1024:.0f} / "
-                       f"{runs['cold'].tree_rss_kb / 1024:.0f} MB |")
+            out.append(
+                f"| {tree.name} | {tree.files} | {_fmt_s(cold)} | {per_file} | "
+                f"{_fmt_s(runs['warm'].best)} "
+                f"| {_fmt_s(runs['touched'].best)} | {ruff} | {runs['cold'].max_rss_kb / 1024:.0f} "
+                "/ "
+                f"{runs['cold'].tree_rss_kb / 1024:.0f} MB |"
+            )
     out += ["", "## Targets (issue 5)", "", "| target | measured | verdict |", "|---|---:|---|"]
     out += [_target_row(*row) for row in targets(trees, results)]
     if profile:
@@ -524,18 +648,22 @@ def report(trees: List[Tree], results: Dict[str, Dict[str, Measurement]], tools:
 
 def targets(trees: List[Tree], results: Dict[str, Dict[str, Measurement]]
             ) -> List[Tuple[str, Optional[float], float, Optional[float]]]:
-    """(description, measured ratio or value, limit, lower bound when killed): met when measured <= limit."""
+    """(description, measured ratio or value, limit, lower bound when killed): met when
+    measured <= limit."""
     rows: List[Tuple[str, Optional[float], float, Optional[float]]] = []
-    real = next((t for t in trees if t.kind == "real"), None) or max(trees, key=lambda t: t.files, default=None)
+    real = next((t for t in trees if t.kind == "real"), None) or max(
+        trees, key=lambda t: t.files, default=None
+    )
     if real is not None:
         runs = results[real.name]
         for description, a, b, limit in (
-                ("cold ≤ 0.10 × flake8 (default plugins)", "cold", "flake8", 0.10),
-                ("cold ≤ 0.30 × celery-audit", "cold", "celery-audit", 0.30),
-                ("warm ≤ 2 × ruff --no-cache", "warm", "ruff", 2.0),
-                ("one file changed ≤ 3 × ruff --no-cache", "touched", "ruff", 3.0),
-                ("flake8 with plugin ≤ 1.15 × without (no cache yet)", "flake8+cel", "flake8", 1.15),
-                ("flake8 with plugin ≤ 1.15 × without (cache warm)", "flake8+cel-warm", "flake8", 1.15)):
+            ("cold ≤ 0.10 × flake8 (default plugins)", "cold", "flake8", 0.10),
+            ("cold ≤ 0.30 × celery-audit", "cold", "celery-audit", 0.30),
+            ("warm ≤ 2 × ruff --no-cache", "warm", "ruff", 2.0),
+            ("one file changed ≤ 3 × ruff --no-cache", "touched", "ruff", 3.0),
+            ("flake8 with plugin ≤ 1.15 × without (no cache yet)", "flake8+cel", "flake8", 1.15),
+            ("flake8 with plugin ≤ 1.15 × without (cache warm)", "flake8+cel-warm", "flake8", 1.15),
+        ):
             rows.append((f"{description}, {real.name}", _ratio(runs.get(a), runs.get(b)), limit,
                          _killed_ratio(runs.get(a), runs.get(b))))
     synth_trees = sorted((t for t in trees if t.kind == "synth"), key=lambda t: t.files)
@@ -543,7 +671,14 @@ def targets(trees: List[Tree], results: Dict[str, Dict[str, Measurement]]
         small, large = synth_trees[0], synth_trees[-1]
         a, b = results[small.name]["cold"].best, results[large.name]["cold"].best
         growth = (b / large.files) / (a / small.files) if a and b else None
-        rows.append((f"time per file {large.name} / {small.name} ≤ 1 (no worse than linear)", growth, 1.0, None))
+        rows.append(
+            (
+                f"time per file {large.name} / {small.name} ≤ 1 (no worse than linear)",
+                growth,
+                1.0,
+                None,
+            )
+        )
         rows.append((f"peak memory at {large.name}, MB (whole process tree, cold)",
                      results[large.name]["cold"].tree_rss_kb / 1024, 300.0, None))
     return rows
@@ -573,24 +708,40 @@ def _target_row(description: str, measured: Optional[float], limit: float,
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(description="Benchmark celerylint against flake8, ruff and celery-audit.")
-    parser.add_argument("--work", type=Path, required=True, help="work directory for venvs, trees and logs")
+    parser = argparse.ArgumentParser(
+        description="Benchmark celerylint against flake8, ruff and celery-audit."
+    )
+    parser.add_argument(
+        "--work", type=Path, required=True, help="work directory for venvs, trees and logs"
+    )
     parser.add_argument("--quick", action="store_true",
                         help="tiny synthetic trees (60 and 200 files), no real tree, one run each")
     parser.add_argument("--sizes", default="1000,5000,20000", help="synthetic tree sizes (files)")
     parser.add_argument("--no-real", action="store_true", help="skip the real-code tree")
     parser.add_argument("--tools", default="flake8,ruff,celery-audit",
                         help="comparison tools to run (celerylint always runs); '' for none")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per command on small trees (best is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per command on small trees (best is kept)"
+    )
     parser.add_argument("--repeat-large", type=int, default=1,
                         help="runs per command on the real tree and trees of 10,000+ files")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="-j for celerylint and flake8")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds before a command is killed")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="-j for celerylint and flake8"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds before a command is killed"
+    )
     parser.add_argument("--flake8-on-synth", action="store_true",
                         help="also run flake8 on the synthetic trees (slow at 20k files)")
-    parser.add_argument("--profile", nargs="?", const="", default=None, metavar="TREE",
-                        help="cProfile a -j 1 cold run on TREE (a tree name such as real or synth-1000; "
-                             "default: the smallest synthetic tree)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="TREE",
+        help="cProfile a -j 1 cold run on TREE (a tree name such as real or synth-1000; "
+        "default: the smallest synthetic tree)",
+    )
     parser.add_argument("--wheel-dir", type=Path, action="append", default=None,
                         help=f"where to look for the real tree's wheels before downloading "
                              f"(default: {', '.join(DEFAULT_WHEEL_DIRS)})")
@@ -601,7 +752,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.sizes, args.no_real, args.repeat, args.repeat_large = "60,200", True, 1, 1
     work = args.work.resolve()
     if REPO in work.parents or work == REPO:
-        parser.error("--work must be outside the celerylint checkout (its pyproject.toml would configure the trees)")
+        parser.error(
+            "--work must be outside the celerylint checkout (its pyproject.toml would configure "
+            "the trees)"
+        )
     logs = work / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -619,10 +773,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         trees.append(build_synth_tree(work, size))
     results: Dict[str, Dict[str, Measurement]] = {}
     for tree in trees:
-        print(f"{tree.name}: {tree.files} files, {tree.megabytes:.1f} MB", file=sys.stderr, flush=True)
+        print(
+            f"{tree.name}: {tree.files} files, {tree.megabytes:.1f} MB", file=sys.stderr, flush=True
+        )
         repeat = args.repeat_large if tree.kind == "real" or tree.files >= 10000 else args.repeat
-        results[tree.name] = bench_tree(tree, tools, repeat, args.timeout, logs, args.jobs,
-                                        with_flake8=tree.kind == "real" or args.flake8_on_synth or args.quick)
+        results[tree.name] = bench_tree(
+            tree,
+            tools,
+            repeat,
+            args.timeout,
+            logs,
+            args.jobs,
+            with_flake8=tree.kind == "real" or args.flake8_on_synth or args.quick,
+        )
     profile = ""
     if args.profile is not None and trees:
         chosen = next((t for t in trees if t.name == args.profile), None) or \

@@ -192,7 +192,9 @@ def generate(out: Path, files: int, seed: int = 1, celery_share: float = 0.10) -
     # share is split between tasks modules and dispatching views.
     task_modules = max(1, (celery_files - 3) // 2)
     view_modules = max(1, celery_files - 3 - task_modules)
-    write("proj/__init__.py", "from .celery import app as celery_app\n\n__all__ = (\"celery_app\",)\n")
+    write(
+        "proj/__init__.py", 'from .celery import app as celery_app\n\n__all__ = ("celery_app",)\n'
+    )
     write("proj/celery.py", APP_MODULE)
 
     task_names: List[str] = []
@@ -207,14 +209,23 @@ def generate(out: Path, files: int, seed: int = 1, celery_share: float = 0.10) -
             template = TASK_TEMPLATES[rng.randrange(len(TASK_TEMPLATES))]
             word = WORDS[rng.randrange(len(WORDS))]
             name = f"{word}_{index}_{number}"
-            lines.append(template.format(
-                name=name, n=rng.randint(2, 9), arg=word, model=f"{WORDS[index % len(WORDS)].title()}Model",
-                queue=QUEUES[rng.randrange(len(QUEUES))], limit=rng.choice([30, 60, 300, 900])))
+            lines.append(
+                template.format(
+                    name=name,
+                    n=rng.randint(2, 9),
+                    arg=word,
+                    model=f"{WORDS[index % len(WORDS)].title()}Model",
+                    queue=QUEUES[rng.randrange(len(QUEUES))],
+                    limit=rng.choice([30, 60, 300, 900]),
+                )
+            )
             lines.append("")
             function = template.split("def ", 1)[1].split("(", 1)[0].format(name=name)
             task_names.append(f"{package}.tasks{index}.{function}")
         write(f"{package}/tasks{index}.py", "\n".join(lines))
-        routes.append(f'    "{package}.tasks{index}.*": {{"queue": "{QUEUES[index % len(QUEUES)]}"}},')
+        routes.append(
+            f'    "{package}.tasks{index}.*": {{"queue": "{QUEUES[index % len(QUEUES)]}"}},'
+        )
     for index, task in enumerate(task_names[: max(2, len(task_names) // 10)]):
         every = rng.choice(["crontab(minute=0)", "crontab(minute='*/15')", "300.0", "3600.0"])
         beat.append(f'    "beat-{index}": {{"task": "{task}", "schedule": {every}}},')
@@ -233,8 +244,15 @@ def generate(out: Path, files: int, seed: int = 1, celery_share: float = 0.10) -
             lines.append("")
         write(f"{package}/views{index}.py", "\n".join(lines))
     apps = "\n".join(f'    "app{index}",' for index in range(packages))
-    write("proj/settings.py", SETTINGS_HEAD.format(apps=apps, acks_late=rng.choice(["True", "False"]),
-                                                   routes="\n".join(routes), beat="\n".join(beat)))
+    write(
+        "proj/settings.py",
+        SETTINGS_HEAD.format(
+            apps=apps,
+            acks_late=rng.choice(["True", "False"]),
+            routes="\n".join(routes),
+            beat="\n".join(beat),
+        ),
+    )
     for index in range(packages):
         write(f"app{index}/__init__.py", "")
 
@@ -246,14 +264,23 @@ def generate(out: Path, files: int, seed: int = 1, celery_share: float = 0.10) -
         for number in range(rng.randint(1, 3)):
             template = PLAIN_TEMPLATES[rng.randrange(len(PLAIN_TEMPLATES))]
             word = WORDS[rng.randrange(len(WORDS))]
-            parts.append(template.format(cls=f"{word.title()}{index}x{number}", word=f"{word}_{index}_{number}",
-                                         n=rng.randint(2, 99), limit=rng.choice([30, 60, 120, 255])))
+            parts.append(
+                template.format(
+                    cls=f"{word.title()}{index}x{number}",
+                    word=f"{word}_{index}_{number}",
+                    n=rng.randint(2, 99),
+                    limit=rng.choice([30, 60, 120, 255]),
+                )
+            )
             parts.append("\n")
         write(module, "\n".join(parts))
     # Every tasks module imports its model from ``.models``; give each package one.
     for index in range(packages):
-        names = "\n".join(f"class {word.title()}Model(models.Model):\n    name = models.CharField(max_length=50)\n"
-                          for word in WORDS)
+        names = "\n".join(
+            f"class {word.title()}Model(models.Model):\n    name = "
+            "models.CharField(max_length=50)\n"
+            for word in WORDS
+        )
         write(f"app{index}/models.py", "from django.db import models\n\n\n" + names)
     return written
 

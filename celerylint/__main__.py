@@ -11,6 +11,6 @@ except OSError:  # removed: the command says so itself
 if sys.path and sys.path[0] in ("", _cwd):
     del sys.path[0]
 
-from celerylint.cli import main  # noqa: E402
+from celerylint.cli import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@ from the environment without a default, a config source the linter cannot follow
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from celerylint.facts import Value, as_seconds
 from celerylint.project.views import AppView, ResolvedSetting
@@ -13,14 +13,20 @@ from celerylint.tables import DEFAULT_VISIBILITY_TIMEOUT, TRANSPORT_KINDS
 
 DEFAULT_TRANSPORT = "amqp"  # kombu's default when neither URL nor transport names one
 BROKER_URL_KEYS = ("broker_url", "broker_read_url", "broker_write_url")
-_UNREADABLE = object()
+
+
+class _Unreadable:
+    """A setting that is set to something that cannot be read."""
+
+
+_UNREADABLE = _Unreadable()
 
 
 def broker_schemes(app: AppView) -> Optional[List[str]]:
     """The transport aliases (`amqp`, `redis`, `sqs`, ...) of every broker URL the app
     may use, lower-cased; None when any of them is unknown."""
     default_scheme = _transport(app)
-    if default_scheme is _UNREADABLE:
+    if isinstance(default_scheme, _Unreadable):
         return None
     schemes: List[str] = []
     for setting in _broker_urls(app):
@@ -35,7 +41,7 @@ def broker_schemes(app: AppView) -> Optional[List[str]]:
     return [s.lower() for s in schemes]
 
 
-def _transport(app: AppView):
+def _transport(app: AppView) -> Union[str, _Unreadable, None]:
     """``broker_transport``: the transport alias it names, None when unset, or _UNREADABLE."""
     transport = app.get("broker_transport")
     if transport is None:
@@ -56,7 +62,7 @@ def _broker_urls(app: AppView) -> List[ResolvedSetting]:
     return urls
 
 
-def _url_schemes(value, default_scheme: Optional[str]) -> Optional[List[str]]:
+def _url_schemes(value: object, default_scheme: Optional[str]) -> Optional[List[str]]:
     """URL schemes of a broker URL value: a string (`;`-separated failover list), or a list."""
     if value is None:
         return []

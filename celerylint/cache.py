@@ -10,8 +10,8 @@ no ``CACHEDIR.TAG`` of celerylint's (:func:`cache_refusal`); ``celerylint clean`
 
 One JSON entry per file, named by a hash of the file's absolute path and of what
 shapes its facts (linter version, a digest of the package's code, FACTS_VERSION,
-display path, module name).  An entry holds the file's facts, a digest of its decoded text, and its size and
-modification time:
+display path, module name).  An entry holds the file's facts, a digest of its decoded text,
+and its size and modification time:
 
 - fast path: the size and ``mtime_ns`` still match -> the stored facts, no read;
 - else the file is read and its text digest compared: same text -> the stored facts;
@@ -50,6 +50,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+from types import FrameType
 
 from celerylint import __version__
 from celerylint.config import CACHE_DIR_NAME  # noqa: F401  (the default directory's name)
@@ -115,8 +116,9 @@ class FactsCache:
         self._checked = False  # the directory is a real directory
 
     def _entry_path(self, path: Path, context: str) -> str:
-        name = hashlib.blake2b(f"{os.path.abspath(path)}\0{context}".encode("utf-8", "surrogatepass"),
-                               digest_size=16).hexdigest()
+        name = hashlib.blake2b(
+            f"{os.path.abspath(path)}\0{context}".encode("utf-8", "surrogatepass"), digest_size=16
+        ).hexdigest()
         return os.path.join(self.directory or "", name + ".json")
 
     def _read(self, path: Path, context: str) -> Optional[Dict[str, Any]]:
@@ -263,7 +265,7 @@ def _loads(text: str) -> Any:
     them, never a crashed process)."""
     previous = sys.getrecursionlimit()
     depth = 0
-    frame = sys._getframe()
+    frame: Optional[FrameType] = sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
     wanted = depth + JSON_RECURSION

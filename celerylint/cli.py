@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
 from celerylint.baseline import BaselineError
@@ -256,7 +256,8 @@ def _show_rule(code: str) -> int:
 GC_THRESHOLDS = (100_000, 50, 50)
 
 
-def _config_loader(args: argparse.Namespace, overrides: Dict[str, object]):
+def _config_loader(args: argparse.Namespace, overrides: Dict[str, object]
+                   ) -> Callable[[ProjectRoot], Config]:
     from celerylint.rule import all_rules, option_specs
 
     specs = option_specs()
@@ -454,7 +455,7 @@ def _add_noqa(findings: List[Finding], result: RunResult) -> None:
     _error(f"added noqa comments for {outcome.findings} {count} in {outcome.files} {files}")
 
 
-def _large_walk_note(notes: List[str]):
+def _large_walk_note(notes: List[str]) -> Callable[[Path], None]:
     """on_large for the engine: one note on stderr per directory, however often walked."""
     from celerylint.engine import display_path
     from celerylint.files import LARGE_WALK_ENTRIES

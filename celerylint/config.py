@@ -22,7 +22,8 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set,
+                    Tuple)
 
 from celerylint.report import one_line
 from celerylint.tables import NEWEST_KNOWN, SUPPORTED_VERSIONS
@@ -266,7 +267,7 @@ def _holds_vcs_marker(directory: str) -> bool:
     return any(os.path.lexists(os.path.join(directory, marker)) for marker in VCS_MARKERS)
 
 
-def _search_barriers() -> set:
+def _search_barriers() -> Set[str]:
     home = os.path.expanduser("~")
     return {os.path.abspath(home)} if home != "~" and os.path.isabs(home) else set()
 
@@ -331,7 +332,9 @@ def load_config(
         marker=project.marker,
         respect_gitignore=merged.get("respect-gitignore", True),
         force_exclude=merged.get("force-exclude", False),
-        cache_dir=_cache_dir(from_cli, from_file, project, os.environ if environ is None else environ),
+        cache_dir=_cache_dir(
+            from_cli, from_file, project, os.environ if environ is None else environ
+        ),
         baseline=_baseline(from_cli, from_file, project),
         select=merged.get("select", ["CEL"]),
         ignore=merged.get("ignore", []),
@@ -351,7 +354,7 @@ def load_config(
 
 
 def _cache_dir(from_cli: Dict[str, Any], from_file: Dict[str, Any], project: ProjectRoot,
-               environ: Dict[str, str]) -> Optional[Path]:
+               environ: Mapping[str, str]) -> Optional[Path]:
     """--cache-dir, else CELERYLINT_CACHE_DIR (both relative to the current directory),
     else cache-dir (relative to the root), else .celerylint_cache in the root of a
     project that was found; without a project, no cache."""
@@ -418,7 +421,8 @@ def _load_toml_text(text: str) -> Dict[str, Any]:
                 raise TomlTooDeep("arrays or tables nested too deeply")
         elif char in "]}":
             depth = max(depth - 1, 0)
-    return tomllib.loads(text)
+    data: Dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:
@@ -435,7 +439,9 @@ def _read_toml(path: Path) -> Dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{_display(path)}: invalid TOML: {one_line(exc)}") from None
     except (RecursionError, TomlTooDeep):
-        raise ConfigError(f"{_display(path)}: invalid TOML: arrays or tables nested too deeply") from None
+        raise ConfigError(
+            f"{_display(path)}: invalid TOML: arrays or tables nested too deeply"
+        ) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
         reason = "a number has too many digits" if "digits" in str(exc) else one_line(exc)
         raise ConfigError(f"{_display(path)}: invalid TOML: {reason}") from None
@@ -446,7 +452,9 @@ def _read_celerylint_table(path: Path) -> Dict[str, Any]:
     tool = data.get("tool")
     table = tool.get("celerylint", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
-        raise ConfigError(f"{_display(path)}: [tool.celerylint] must be a table, got {_show(table)}")
+        raise ConfigError(
+            f"{_display(path)}: [tool.celerylint] must be a table, got {_show(table)}"
+        )
     return table
 
 
@@ -634,7 +642,9 @@ def detect_celery_version(root: Path) -> Optional[Tuple[Version, str]]:
     return None
 
 
-def _declaration_files(root: Path) -> Iterator[Tuple[Path, Callable[[Path], Iterable[Optional[Version]]]]]:
+def _declaration_files(
+    root: Path,
+) -> Iterator[Tuple[Path, Callable[[Path], Iterable[Optional[Version]]]]]:
     for name in ("poetry.lock", "uv.lock", "pdm.lock"):
         yield root / name, _versions_from_toml_lock
     yield root / "Pipfile.lock", _versions_from_pipfile_lock
@@ -646,7 +656,9 @@ def _declaration_files(root: Path) -> Iterator[Tuple[Path, Callable[[Path], Iter
 
 def _requirements_files(root: Path) -> List[Path]:
     try:
-        top = sorted(root.glob("requirements*.txt"), key=lambda p: (p.name != "requirements.txt", p.name))
+        top = sorted(
+            root.glob("requirements*.txt"), key=lambda p: (p.name != "requirements.txt", p.name)
+        )
         nested = sorted((root / "requirements").glob("*.txt"))
     except OSError:
         return []
@@ -715,7 +727,11 @@ def _versions_from_pipfile_lock(path: Path) -> Iterator[Optional[Version]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     for section in ("default", "develop"):
         for name, entry in _table(data, section).items():
-            if _is_celery(name) and isinstance(entry, dict) and isinstance(entry.get("version"), str):
+            if (
+                _is_celery(name)
+                and isinstance(entry, dict)
+                and isinstance(entry.get("version"), str)
+            ):
                 yield _lowest_allowed_version(entry["version"])
 
 
@@ -737,7 +753,9 @@ def _versions_from_pyproject(path: Path) -> Iterator[Optional[Version]]:
 
     poetry = _table(data, "tool", "poetry")
     dependency_tables = [_table(poetry, "dependencies"), _table(poetry, "dev-dependencies")]
-    dependency_tables += [_table(group, "dependencies") for group in _table(poetry, "group").values()]
+    dependency_tables += [
+        _table(group, "dependencies") for group in _table(poetry, "group").values()
+    ]
     for dependencies in dependency_tables:
         for name, constraint in dependencies.items():
             if _is_celery(name):
@@ -752,7 +770,8 @@ def _poetry_constraint_version(constraint: Any) -> Optional[Version]:
         return _lowest_allowed_version(constraint)
     if isinstance(constraint, list) and constraint:
         versions = [_poetry_constraint_version(item) for item in constraint]
-        return None if None in versions else min(versions)  # type: ignore[type-var]
+        known = [version for version in versions if version is not None]
+        return min(known) if len(known) == len(versions) else None
     return None
 
 

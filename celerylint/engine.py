@@ -7,7 +7,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Type
+from typing import (Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set,
+                    Tuple, Type)
 
 from celerylint.config import Config, ProjectRoot, RootFinder
 from celerylint.facts import FileFacts, Loc
@@ -51,7 +52,9 @@ def module_name(path: Path, root: Path, src: Sequence[str]) -> Tuple[str, bool]:
     folded = os.path.normcase(absolute)
     best: Optional[str] = None
     for base in _source_roots(os.path.abspath(root), tuple(src)):
-        if folded.startswith(os.path.normcase(base)) and (best is None or len(absolute) - len(base) < len(best)):
+        if folded.startswith(os.path.normcase(base)) and (
+            best is None or len(absolute) - len(base) < len(best)
+        ):
             best = absolute[len(base):]
     parts = best.split(os.sep) if best is not None else [os.path.basename(absolute)]
     parts[-1] = parts[-1][:-3] if parts[-1].endswith(".py") else parts[-1]
@@ -76,7 +79,9 @@ def facts_for_source(source: Source, root: Path, src: Sequence[str]) -> FileFact
     if source.text is None:
         facts = FileFacts(path=source.relpath, module=module)
         facts.error = source.error or "cannot read file"
-        facts.error_loc = Loc(source.error_line, source.error_col, source.error_line, source.error_col)
+        facts.error_loc = Loc(
+            source.error_line, source.error_col, source.error_line, source.error_col
+        )
         return facts
     return parse_and_extract(source.text, source.relpath, module, is_package)
 
@@ -151,9 +156,9 @@ def collect(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: boo
 
 def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
               modules: Dict[str, List[int]], parsed: Dict[int, FileFacts],
-              results: Dict[int, Extracted], summaries: Dict[int, Optional[Skipped]]) -> set:
+              results: Dict[int, Extracted], summaries: Dict[int, Optional[Skipped]]) -> Set[int]:
     """Files not parsed yet that the parsed ones point to, or that point back at them."""
-    names: set = set()
+    names: Set[str] = set()
     for file_facts in parsed.values():
         names.update(referenced_names(file_facts))
     skipped = [i for i in results if i not in parsed]
@@ -162,7 +167,7 @@ def _followed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
 
 
 def _needed(paths: Sequence[Path], names_of: Sequence[Tuple[str, bool]],
-            modules: Dict[str, List[int]], results: Dict[int, Extracted]) -> set:
+            modules: Dict[str, List[int]], results: Dict[int, Extracted]) -> Set[int]:
     """The files the prefilter would have parsed: those its scan accepts (or cannot
     read), then those reached by following, given every file's full facts."""
     needed = set()
@@ -325,7 +330,8 @@ def is_file_suppressed(finding: Finding, facts: Optional[FileFacts]) -> bool:
 
 
 def filter_findings(findings: Iterable[Finding], config: Config, files: Dict[str, FileFacts],
-                    report_paths: Optional[set] = None, use_noqa: bool = True) -> List[Finding]:
+                    report_paths: Optional[Set[str]] = None, use_noqa: bool = True
+                    ) -> List[Finding]:
     kept = []
     for finding in findings:
         if report_paths is not None and finding.path not in report_paths:
@@ -412,9 +418,12 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     result.internal_errors = sorted(
         [(f.path, f.internal_error) for f in facts if f.internal_error and f.path in report_paths]
         + failures)
-    result.incomplete = sorted((f.path, f.internal_error or f.error or "")
-                               for f in facts if f.path not in report_paths
-                               and (f.internal_error or f.error and not _syntax_error_ignored(f, config)))
+    result.incomplete = sorted(
+        (f.path, f.internal_error or f.error or "")
+        for f in facts
+        if f.path not in report_paths
+        and (f.internal_error or (f.error and not _syntax_error_ignored(f, config)))
+    )
     return result
 
 

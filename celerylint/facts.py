@@ -19,9 +19,9 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Literal, Optional, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
 
-FACTS_VERSION = 6
+FACTS_VERSION = 7
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
 # decoder rejects entries holding them): code walking a value never runs out of stack.
 MAX_VALUE_DEPTH = 32
@@ -36,8 +36,12 @@ SettingKind = Literal["celery-kwarg", "conf-update", "conf-attr", "conf-item", "
 # file's imports, or settings passed in a form that cannot be read (its source text).
 TargetKind = Literal["string", "name", "unknown"]
 # What makes a task: ``@app.task``, ``@shared_task``, ``app.task(func)``, a Task subclass
-# with a ``run`` method, the old ``@periodic_task``.
-TaskDecorator = Literal["app.task", "shared_task", "call", "class", "periodic_task"]
+# with a ``run`` method, the old ``@periodic_task``; or a decorator of the project that the
+# project view may find to be a task preset (``"preset"``: see :class:`TaskPreset`).
+TaskDecorator = Literal["app.task", "shared_task", "call", "class", "periodic_task", "preset"]
+# How a task preset makes a task: used bare (``@retrying``), called (``@instrumented_task(
+# name=...)``), or either (``@nautobot_task`` and ``@nautobot_task(bind=True)``).
+PresetUse = Literal["bare", "called", "both"]
 # How a dispatch sends: a method called on a task (``signature`` too), ``send_task`` on an
 # app, ``signature(...)`` called as a function (``"signature()"``), a canvas function.
 DispatchMethod = Literal["delay", "apply_async", "s", "si", "signature", "send_task",
@@ -49,6 +53,10 @@ ResultUse = Literal["discarded", "used", "canvas"]
 # ``add_periodic_task(...)`` call, or a ``@periodic_task`` decorator.
 BeatSource = Literal["beat_schedule", "CELERYBEAT_SCHEDULE", "CELERY_BEAT_SCHEDULE",
                      "add_periodic_task", "periodic_task"]
+# What makes a crontab schedule: ``celery.schedules.crontab(...)``, or a django-celery-beat
+# ``CrontabSchedule`` model made in code (constructed, or ``.objects.create(...)`` and
+# ``get_or_create``/``update_or_create``).
+CrontabKind = Literal["crontab", "CrontabSchedule"]
 # Why a file has no facts: "syntax" when Python's grammar refuses the text (CEL001 names
 # the grammar); "" when it has none of these errors, or cannot be read or decoded, or is
 # beyond what the linter analyses.
@@ -127,7 +135,7 @@ class Options:
         """Whether the options set ``key``, or may in a part that cannot be read."""
         return key in self.values or self.unreadable is not None
 
-    def update(self, other: "Options") -> None:
+    def update(self, other: Options) -> None:
         """``other`` given after these (``dict(self, **other)``): its values win; the
         result is unreadable when either is (with ``other``'s source text first)."""
         self.values.update(other.values)
@@ -207,6 +215,19 @@ class Call:
     qualname: str
     loc: Loc
     keywords: List[str] = field(default_factory=list)
+    switch: Optional[CallSwitch] = None
+
+
+@dataclass
+class CallSwitch:
+    """The project setting that turns a call on or sizes it: ``time.sleep(settings.DELAY)``,
+    ``time.sleep(getattr(settings, "DELAY", 0))``, or a call in the body of an
+    ``if settings.SLOW:`` (``getattr`` too) in the same function.  ``name`` is the
+    uppercase name read from a ``settings`` object; ``default`` the value ``getattr``
+    falls back to (unknown when none is given)."""
+
+    name: str
+    default: Value = field(default_factory=Unknown)
 
 
 @dataclass
@@ -233,6 +254,46 @@ class TaskFact:
     bases: List[str] = field(default_factory=list)  # qualified names of base classes / base=
     bind: bool = False
     function: str = ""  # name of the FunctionFact holding the body ("Cls.run" for classes)
+    # the qualified name of the Celery decorator ("celery.shared_task", "celery.task", ...)
+    celery_decorator: str = ""
+    # decorator "preset": the decorator's qualified name, whether it was called, and the
+    # positional arguments of the call (its keywords are in options)
+    preset: str = ""
+    preset_called: bool = False
+    preset_args: List[Value] = field(default_factory=list)
+    preset_arg_locs: List[Loc] = field(default_factory=list)
+
+
+@dataclass
+class TaskPreset:
+    """A name that makes tasks when it decorates a function, with options of its own.
+
+    An alias of a task decorator (``nautobot_task = shared_task``, ``task = app.task``), a
+    decorator with options bound (``retrying = shared_task(acks_late=True)``,
+    ``partial(app.task, queue="io")``), or a function (or a method of a Celery subclass)
+    whose body applies one (``def instrumented_task(name, **kwargs): ... app.task(name=name,
+    **kwargs)``).  ``target`` is what it applies: a Celery decorator's qualified name,
+    ``<app>.task`` (``self.task`` in a method: the app it is called on), or another name that
+    the project view resolves to a preset.  Options a decorated task gets: ``options``
+    (bound), the call's keywords that name a parameter in ``param_options`` (as that option),
+    the other keywords when ``forwards`` (minus ``dropped``), then ``defaults`` for the keys
+    still unset; a call's positional arguments fill ``params`` in order."""
+
+    name: str  # dotted within the module: "retrying", "IndicoCelery.periodic_task"
+    loc: Loc
+    use: PresetUse
+    target: str
+    decorator: TaskDecorator  # the target's kind; "preset" when it is another preset
+    app: str = ""  # qualified name of the app for "app.task" ("self": the receiver's app)
+    options: Options = field(default_factory=Options)
+    option_locs: Dict[str, Loc] = field(default_factory=dict)
+    defaults: Dict[str, Value] = field(default_factory=dict)
+    bases: List[str] = field(default_factory=list)  # qualified names of a bound base=
+    params: List[str] = field(default_factory=list)
+    param_options: Dict[str, str] = field(default_factory=dict)
+    forwards: bool = False
+    dropped: List[str] = field(default_factory=list)
+    schedule: str = ""  # the call keyword holding a beat schedule the preset adds ("" none)
 
 
 @dataclass
@@ -261,6 +322,23 @@ class BeatEntry:
     setting: BeatSource  # the settings key or the form it came from
     options: Options = field(default_factory=Options)
     app: str = ""
+    # the qualified name an imported constant schedule refers to (``HEARTBEAT_FREQUENCY``
+    # from another module), for the project view to read; "" when the schedule is not one
+    schedule_ref: str = ""
+
+
+@dataclass
+class CrontabFact:
+    """A crontab schedule made in code (:data:`CrontabKind`) with the fields it is given
+    by name (a ``crontab`` call's positional arguments named as ``crontab`` names them);
+    a field left out is Celery's (and django-celery-beat's) ``"*"``.  ``unreadable``
+    when some arguments cannot be read (``*args``, ``**kwargs``, positional arguments of
+    a model): any field may be given there."""
+
+    loc: Loc
+    kind: CrontabKind
+    fields: Dict[str, Value] = field(default_factory=dict)
+    unreadable: bool = False
 
 
 @dataclass
@@ -306,14 +384,19 @@ class FileFacts:
     settings: List[SettingAssign] = field(default_factory=list)
     class_bases: Dict[str, List[str]] = field(default_factory=dict)
     tasks: List[TaskFact] = field(default_factory=list)
+    presets: List[TaskPreset] = field(default_factory=list)
     functions: List[FunctionFact] = field(default_factory=list)
     dispatches: List[Dispatch] = field(default_factory=list)
     beat: List[BeatEntry] = field(default_factory=list)
     django_settings_module: Optional[str] = None
     # uppercase names the code reads from a settings object (`settings.CELERY_APP_NAME`)
     setting_reads: List[str] = field(default_factory=list)
+    # names read back from an app's settings: ``<app>.conf.NAME``, ``<app>.conf["NAME"]``,
+    # ``<app>.conf.get("NAME")``, ``getattr(<app>.conf, "NAME")``
+    conf_reads: List[str] = field(default_factory=list)
+    crontabs: List[CrontabFact] = field(default_factory=list)
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
-    # `# celerylint: noqa` / `# flake8: noqa` for the whole file: None, or codes ([] = all)
+    # the file-level noqa comment (celerylint's or flake8's): None, or codes ([] = all)
     file_noqa: Optional[List[str]] = None
     noqa_comments: List[NoqaComment] = field(default_factory=list)
     syntax: List[SyntaxFeature] = field(default_factory=list)
@@ -349,7 +432,8 @@ def from_data(data: Any) -> FileFacts:
     JSON data nested at most MAX_VALUE_DEPTH deep or an unknown one holding none;
     anything else raises InvalidFacts.  Facts of an older shape are refused by the same
     rules (options as a plain dict holding "$unknown", a field that is gone)."""
-    return _decoder(FileFacts)(data)
+    facts: FileFacts = _decoder(FileFacts)(data)
+    return facts
 
 
 def _decoder(tp: Any) -> Decoder:
@@ -480,7 +564,7 @@ def _build_decoder(tp: Any) -> Decoder:
     raise TypeError(f"no decoder for {tp}")
 
 
-def _one_of(members: tuple) -> Decoder:
+def _one_of(members: Tuple[str, ...]) -> Decoder:
     """A kind: one of the Literal's members, nothing else (not even an equal value of
     another type: ``1`` is not ``True``)."""
     types = frozenset(type(m) for m in members)

@@ -34,7 +34,9 @@ class FeatureVisitor(cst.CSTVisitor):
         if name in self.found:
             return
         line, col, end_line, end_col = self.positions.get(id(node), (1, 0, 1, 0))
-        self.found[name] = SyntaxFeature(name, list(version), Loc(line, col + 1, end_line, end_col + 1))
+        self.found[name] = SyntaxFeature(
+            name, list(version), Loc(line, col + 1, end_line, end_col + 1)
+        )
 
     # 3.5
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -75,8 +77,13 @@ class FeatureVisitor(cst.CSTVisitor):
         if "_" in node.value:
             self._note("underscores in numbers", (3, 6), node)
 
-    visit_Float = visit_Integer
-    visit_Imaginary = visit_Integer
+    def visit_Float(self, node: cst.Float) -> None:
+        if "_" in node.value:
+            self._note("underscores in numbers", (3, 6), node)
+
+    def visit_Imaginary(self, node: cst.Imaginary) -> None:
+        if "_" in node.value:
+            self._note("underscores in numbers", (3, 6), node)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if node.asynchronous is not None:
@@ -89,11 +96,11 @@ class FeatureVisitor(cst.CSTVisitor):
     def leave_FormattedString(self, original_node: cst.FormattedString) -> None:
         self._quotes.pop()
 
-    def visit_TemplatedString(self, node: cst.CSTNode) -> None:
+    def visit_TemplatedString(self, node: cst.TemplatedString) -> None:
         self._note("template strings", (3, 14), node)
         self._quotes.append(node.start.lstrip("rRbBuUfFtT"))
 
-    def leave_TemplatedString(self, original_node: cst.CSTNode) -> None:
+    def leave_TemplatedString(self, original_node: cst.TemplatedString) -> None:
         self._quotes.pop()
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:

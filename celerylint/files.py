@@ -119,7 +119,7 @@ def find_files(
 class _Walk:
     """One walk below a given directory (symlinked directories are not entered)."""
 
-    def __init__(self, excluded: "Exclusion", gitignore: Optional[GitIgnore],
+    def __init__(self, excluded: Exclusion, gitignore: Optional[GitIgnore],
                  starts_project: Optional[Callable[[str, Set[str]], bool]],
                  on_large: Optional[Callable[[Path], None]], found: Discovery):
         self.excluded = excluded
@@ -244,7 +244,7 @@ class Exclusion:
         return False
 
 
-def _compile(patterns: List[str]) -> Optional["re.Pattern[str]"]:
+def _compile(patterns: List[str]) -> Optional[re.Pattern[str]]:
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{translate(os.path.normcase(p))})" for p in patterns))

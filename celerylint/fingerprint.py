@@ -33,7 +33,7 @@ def line_text(text: Optional[str], line: int) -> str:
 
 def occurrences(keys: Iterable[Hashable]) -> List[int]:
     """For each key, in the order given, how many equal keys came before it."""
-    seen: "Counter[Hashable]" = Counter()
+    seen: Counter[Hashable] = Counter()
     counts = []
     for key in keys:
         counts.append(seen[key])

@@ -62,9 +62,20 @@ import os
 import re
 import weakref
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+)
 
 from celerylint import __version__
 from celerylint.config import ConfigError
@@ -143,7 +154,7 @@ class CeleryLintPlugin:
 
 
 def check_text(filename: str, text: str, memo: Optional[RunMemo] = None
-               ) -> Tuple[List["Finding"], List[str]]:
+               ) -> Tuple[List[Finding], List[str]]:
     """(findings for ``filename`` with ``text`` as its content, one-line failures).
 
     ``memo``: what the current flake8 run has read (:func:`_memo_of_run`); without it,
@@ -181,7 +192,7 @@ def check_text(filename: str, text: str, memo: Optional[RunMemo] = None
 
 
 def _files_of_run(checked: Path, memo: Optional[RunMemo]
-                  ) -> Tuple["Config", List[Path], Dict[str, int]]:
+                  ) -> Tuple[Config, List[Path], Dict[str, int]]:
     """(configuration, project files, index by absolute path) for the checked file.
 
     Within one flake8 run (``memo``) the configuration is read once per directory
@@ -197,7 +208,7 @@ def _files_of_run(checked: Path, memo: Optional[RunMemo]
     return config, paths, index
 
 
-def _config_for(checked: Path, memo: Optional[RunMemo]) -> "Config":
+def _config_for(checked: Path, memo: Optional[RunMemo]) -> Config:
     """The runner's configuration for the checked file: the project is found from the
     file, as ``celerylint check`` finds it (config.find_root), never from the current
     directory; read once per run and project."""
@@ -208,7 +219,7 @@ def _config_for(checked: Path, memo: Optional[RunMemo]) -> "Config":
                        lambda: _load_config(project))
 
 
-def _load_config(project: "ProjectRoot") -> "Config":
+def _load_config(project: ProjectRoot) -> Config:
     from celerylint.config import load_config
     from celerylint.rule import all_rules, option_specs
 
@@ -223,13 +234,14 @@ def _indexed(paths: List[Path]) -> Tuple[List[Path], Dict[str, int]]:
     return paths, {os.path.abspath(path): i for i, path in enumerate(paths)}
 
 
-def _remembered(memo: Optional[RunMemo], key: Tuple, compute: Callable[[], T]) -> T:
+def _remembered(memo: Optional[RunMemo], key: MemoKey, compute: Callable[[], T]) -> T:
     """``compute()``, kept in ``memo`` for the rest of the flake8 run it belongs to."""
     if memo is None:
         return compute()
     if key not in memo:
         memo[key] = compute()
-    return memo[key]
+    found: T = memo[key]
+    return found
 
 
 def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Optional[int]:
@@ -242,35 +254,35 @@ def _index_of(checked: Path, paths: List[Path], index: Dict[str, int]) -> Option
 
 @dataclasses.dataclass
 class _ProjectFindings:
-    findings: Dict[str, List["Finding"]]  # by display path
+    findings: Dict[str, List[Finding]]  # by display path
     failures: List[str]  # rules that crashed
-    files: Dict[str, "FileFacts"]
-    extracted: List["Extracted"]  # per project file, as celerylint.engine.collect gives them
+    files: Dict[str, FileFacts]
+    extracted: List[Extracted]  # per project file, as celerylint.engine.collect gives them
 
 
-def _build(extracted: List["Extracted"], config: "Config") -> _ProjectFindings:
+def _build(extracted: List[Extracted], config: Config) -> _ProjectFindings:
     from celerylint.engine import run_rules
     from celerylint.project import Project
 
     files = [item.facts for item in extracted]
-    project = Project(files, config.target_version, config.options, config.python_version)
+    project = Project(files, config.target_version, python_version=config.python_version)
     findings, rule_failures = run_rules(project, config)
-    by_path: Dict[str, List["Finding"]] = {}
+    by_path: Dict[str, List[Finding]] = {}
     for finding in sorted(set(findings), key=lambda f: f.sort_key()):
         by_path.setdefault(finding.path, []).append(finding)
     return _ProjectFindings(by_path, [message for _, message in rule_failures],
                             {facts.path: facts for facts in files}, extracted)
 
 
-def _failures(rule_failures: List[str], facts: Optional["FileFacts"]) -> List[str]:
+def _failures(rule_failures: List[str], facts: Optional[FileFacts]) -> List[str]:
     if facts is not None and facts.internal_error:
-        return [f"internal error: {facts.internal_error}"] + rule_failures
+        return [f"internal error: {facts.internal_error}", *rule_failures]
     return list(rule_failures)
 
 
 # -- loading the engine -----------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def load_engine() -> None:
     """Import the engine and the rules, never the checked project.
 
@@ -306,8 +318,9 @@ def load_engine() -> None:
 #   ``celerylint check``); files the prefilter rejects are not parsed, and CEL001 of
 #   other files is never shown here.
 
-Stamp = Optional[Tuple]
-RunMemo = Dict[Tuple, Any]
+Stamp = Optional[Tuple[object, ...]]
+MemoKey = Tuple[object, ...]
+RunMemo = Dict[MemoKey, Any]
 MAX_PROJECTS = 2  # built projects kept between runs: a project can hold 100+ MB of facts
 
 
@@ -318,7 +331,7 @@ class _CurrentRun:
 
 
 _CURRENT_RUN = _CurrentRun()
-_PROJECT: OrderedDict[str, Tuple[Tuple, Config, _ProjectFindings]] = OrderedDict()
+_PROJECT: OrderedDict[str, Tuple[Tuple[Stamp, ...], Config, _ProjectFindings]] = OrderedDict()
 _FROZEN = [False]  # see _freeze_once
 
 
@@ -342,23 +355,29 @@ def _run_ended(reference: weakref.ref[object]) -> None:
         _CURRENT_RUN.options = _CURRENT_RUN.values = None
 
 
-def _stamp(path: Path, context: Tuple) -> Stamp:
+def _stamp(path: Path, context: Tuple[object, ...]) -> Stamp:
     """os.stat's view of a file, with what else shapes its facts (cwd, root, src)."""
     try:
         status = os.stat(path)
     except OSError:
         return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino,
-            status.st_dev) + context
+    return (
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+        status.st_dev,
+        *context,
+    )
 
 
-def _project_from_disk(paths: List[Path], config: "Config", memo: Optional[RunMemo]
+def _project_from_disk(paths: List[Path], config: Config, memo: Optional[RunMemo]
                        ) -> _ProjectFindings:
     """The project built from disk: within a flake8 run, once; across runs (an editor's
     long-lived process), again whenever a file's stat stamp changed."""
     key = ("project", str(config.root), os.getcwd())
     if memo is not None and key in memo:
-        view = memo[key]
+        view: _ProjectFindings = memo[key]
         _freeze_once()
     else:
         view, built = _fresh_project(paths, config)
@@ -369,7 +388,7 @@ def _project_from_disk(paths: List[Path], config: "Config", memo: Optional[RunMe
     return view
 
 
-def _fresh_project(paths: List[Path], config: "Config") -> Tuple[_ProjectFindings, bool]:
+def _fresh_project(paths: List[Path], config: Config) -> Tuple[_ProjectFindings, bool]:
     """(the project from disk, whether it was built now rather than kept from before)."""
     from celerylint.engine import collect
 
@@ -413,7 +432,7 @@ def _freeze_once() -> None:
 
 
 def _project_with_text(paths: List[Path], index: Optional[int], source: Source, digest: str,
-                       disk: _ProjectFindings, config: "Config") -> _ProjectFindings:
+                       disk: _ProjectFindings, config: Config) -> _ProjectFindings:
     """The project with ``source`` (an editor buffer, stdin) in place of its file on disk.
 
     Every other file keeps what the disk build extracted; the buffer is parsed in full
@@ -430,7 +449,7 @@ def _project_with_text(paths: List[Path], index: Optional[int], source: Source, 
     return _build(collect(all_paths, config, jobs=1, use_cache=True, known=known), config)
 
 
-def _facts_through_disk_cache(source: Source, digest: str, config: "Config") -> "FileFacts":
+def _facts_through_disk_cache(source: Source, digest: str, config: Config) -> FileFacts:
     """The buffer's facts from the project's ``.celerylint_cache`` when an entry was made
     from the same text, else parsed and stored there."""
     from celerylint.engine import _file_context, facts_for_source, new_cache

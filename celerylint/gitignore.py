@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 GITIGNORE = ".gitignore"
 # A path is matched as  <path relative to the top> NUL <d|f>: NUL never occurs in a
@@ -193,7 +193,7 @@ def _wildmatch(pattern: bytes, pathname: bool) -> Optional[bytes]:
     return b"".join(out)
 
 
-_CLASSES = {
+_CLASSES: Dict[bytes, Callable[[int], bool]] = {
     b"alnum": lambda c: chr(c).isascii() and chr(c).isalnum(),
     b"alpha": lambda c: chr(c).isascii() and chr(c).isalpha(),
     b"blank": lambda c: c in (0x20, 0x09),
@@ -291,7 +291,7 @@ class Matcher:
 
     def __init__(self, patterns: List[Pattern]):
         self.patterns = _without_repeats(patterns)
-        self._compiled: Optional[List[Tuple[Optional["re.Pattern[bytes]"], List[int]]]] = None
+        self._compiled: Optional[List[Tuple[Optional[re.Pattern[bytes]], List[int]]]] = None
 
     def ignored(self, relative: str, is_dir: bool) -> bool:
         """``relative``: the path from the work tree top, "/"-separated."""
@@ -309,7 +309,7 @@ class Matcher:
                 deciding = max(deciding, index[match.lastindex - 1])
         return deciding >= 0 and not self.patterns[deciding].negated
 
-    def _compile(self, on_name: bool) -> Tuple[Optional["re.Pattern[bytes]"], List[int]]:
+    def _compile(self, on_name: bool) -> Tuple[Optional[re.Pattern[bytes]], List[int]]:
         chosen = [(i, p) for i, p in enumerate(self.patterns) if p.on_name == on_name][::-1]
         if not chosen:
             return None, []

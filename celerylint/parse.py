@@ -24,8 +24,8 @@ from celerylint.facts import ErrorKind, FileFacts, Loc, NoqaComment
 
 BIG_STACK = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
-# A whole file: flake8's own `# flake8: noqa` (as flake8 matches it: at the start of a line,
-# whatever follows), and `# celerylint: noqa`, optionally with codes.
+# A whole file: flake8's own file-level noqa comment (as flake8 matches it: at the start of a
+# line, whatever follows), and celerylint's, optionally with codes.
 FLAKE8_FILE_NOQA_RE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
 FILE_NOQA_RE = re.compile(
     r"\s*#\s*celerylint[:=]\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 def run_with_big_stack(func: Callable[[], T]) -> T:
     """Run func in a thread whose stack is large enough for libcst on deep trees."""
-    result: List = []
+    result: List[T] = []
     error: List[BaseException] = []
 
     def target() -> None:

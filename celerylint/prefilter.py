@@ -35,9 +35,11 @@ file's own module name, are not written (see ``skipped_to_parse``).
   words): result look-ups (CEL102).
 - ``celery`` with ``Celery`` called, subclassed, renamed or aliased (apps and
   their keyword settings), ``shared_task``, ``periodic_task``,
-  ``celery.task``/``celery.decorators`` (task decorators, beat entries of
-  ``run_every``), ``chain``, ``group``, ``chord``, ``signature``, ``Signature``,
-  ``subtask`` (canvas dispatches): all of them count only as ``celery.*``.
+  ``celery.task``/``celery.decorators`` and ``from celery import task`` (task
+  decorators, beat entries of ``run_every``), ``crontab``, ``CrontabSchedule``
+  (crontabs: a celery or django_celery_beat import names them), ``chain``, ``group``,
+  ``chord``, ``signature``, ``Signature``, ``subtask`` (canvas dispatches): all of them
+  count only as ``celery.*`` (``CrontabSchedule`` as ``django_celery_beat.*``).
 
 Names written in pieces (``"beat_" "schedule"``, ``"\\x62eat_schedule"``) or with
 a comment between a dot and the attribute name are not matched.
@@ -49,13 +51,19 @@ on the scan:
 - ``referenced_names`` / ``files_to_parse``: the files a parsed file points to:
   the module ``config_from_object`` reads, the Django settings module and the
   bases it star-imports, a module whose task is dispatched or scheduled, a
-  package ``__init__`` that re-exports it, the base classes of a parsed class.
+  package ``__init__`` that re-exports it, the base classes of a parsed class,
+  the scheduler class a ``beat_scheduler`` setting names, the module of a decorator
+  that may be a task preset, the module of a constant a schedule is written as.
 - ``skipped_to_parse``: rejected files whose text points back at parsed facts.
   A class whose base may be a Task class (``task_class_names``: ``Task``, and
   the classes and import names of parsed files that reach it), seen in the class
   header, in what a header name is assigned from, or in an import that renames
-  it; a subclass chain across modules takes one round per level.  A read
-  ``settings.KEY`` of a key that CEL201 could report (``read_keys``).  In a
+  it; a subclass chain across modules takes one round per level.  A decorator
+  (``@name``, ``@module.name``) or a renaming import of a task preset that a parsed
+  file defines (``preset_names``): a preset's tasks need no Celery name.  A read
+  ``settings.KEY``, or ``conf.key``/``conf["key"]``/``conf.get("key"``/``conf,
+  "key"`` (any case, under any prefix), of a key that CEL201 could report
+  (``read_keys``).  In a
   package named ``celery`` only, a relative import of (or being) a module whose
   names the extractor compares (``CELERY_MODULES``).
 """
@@ -84,8 +92,11 @@ TASK_META_RE = re.compile(rb"get_task_meta\b(?<!\wget_task_meta)")
 CELERY_NAMES_RE = re.compile(
     rb"\bCelery\b(?=" + LAYOUT + rb"(?:[(),]|as\b))|=" + LAYOUT + rb"(?:\w+" + LAYOUT + rb"\."
     + LAYOUT + rb")*Celery\b"
-    rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask)\b"
-    rb"|celery\.(?:task|decorators)\b")
+    rb"|\b(?:shared_task|periodic_task|chain|group|chord|signature|Signature|subtask"
+    rb"|crontab|CrontabSchedule)\b"
+    rb"|celery\.(?:task|decorators)\b"
+    rb"|from" + LAYOUT + rb"celery" + LAYOUT + rb"import" + LAYOUT  # Celery 4's task module
+    + rb"(?:\([^)]*?|[^\n;(]*?)\btask\b")
 
 # Modules whose names the extractor (celerylint/extract/names.py) and the rules compare
 # against (celery.Celery, celery.canvas.group, celery.app.task.Task, ...);
@@ -100,8 +111,15 @@ RENAME_RE = re.compile(rb"(\w+)[ \t\f\r\n\\]+as[ \t\f\r\n\\]+\w")
 ASSIGN_RE = re.compile(rb"[ \t\f\\]*(?::[^=\n]*)?=(?!=)[ \t\f]*(\([^)]*\)|(?:[^\n\\]|\\.)*)",
                        re.DOTALL)
 SETTINGS_READ_RE = re.compile(rb"settings[ \t\f\r\n\\)]*\." + LAYOUT + rb"(\w+)")
+# ``conf.NAME``, ``conf["NAME"]``, ``conf.get("NAME"``, ``conf, "NAME"`` (getattr)
+CONF_READ_RE = re.compile(
+    rb"\bconf" + LAYOUT + rb"(?:\." + LAYOUT + rb"(?:get" + LAYOUT + rb"\(" + LAYOUT + rb")?"
+    rb"|\[" + LAYOUT + rb"|," + LAYOUT + rb")(?:[rbuRBU]*['\"])?(\w+)")
 RELATIVE_RE = re.compile(rb"from[ \t\f\\]+((?:\.[\s\\]*)+)(?:(?!import\b)(\w[\w.]*))?")
 WORD_RE = re.compile(rb"\w+")
+# The beat_scheduler setting as the settings sources spell it (new, old, namespaced).
+SCHEDULER_KEYS = frozenset({"beat_scheduler", "CELERYBEAT_SCHEDULER", "CELERY_BEAT_SCHEDULER"})
+DECORATOR_RE = re.compile(rb"^[ \t]*@[ \t]*(\w+)(?:[ \t]*\.[ \t]*(\w+))*", re.MULTILINE)
 
 
 def may_hold_facts(data: bytes) -> bool:
@@ -131,12 +149,19 @@ def referenced_names(facts: FileFacts) -> Set[str]:
     for task in facts.tasks:
         names.update(task.bases)
         names.add(task.app)
+        names.add(task.preset)
+    for preset in facts.presets:
+        names.update(preset.bases)
     for bases in facts.class_bases.values():
         names.update(bases)
     for entry in facts.beat:
         names.add(entry.task_ref)
+        names.add(entry.schedule_ref)
     for setting in facts.settings:
         names.add(setting.app)
+        value = setting.value
+        if setting.key in SCHEDULER_KEYS and value.known and isinstance(value.value, str):
+            names.add(value.value.replace(":", "."))
     names.discard("")
     return names
 
@@ -179,7 +204,9 @@ class Skipped:
     """What the follow-up needs from a file the scan rejected, read once per run."""
 
     class_words: Set[str] = field(default_factory=set)  # may name a base class
+    decorator_words: Set[str] = field(default_factory=set)  # first and last of `@a.b.c`
     setting_reads: Set[str] = field(default_factory=set)  # NAME of `settings.NAME`
+    conf_reads: Set[str] = field(default_factory=set)  # NAME of `conf.NAME`, `conf["NAME"]`
     imports_celery: bool = False  # it is, or relatively imports, a module of CELERY_MODULES
 
 
@@ -226,11 +253,15 @@ def skipped_summary(data: bytes, module: str, is_package: bool) -> Skipped:
     for head in heads:
         words.update(_assigned_from(data, head))
     summary.class_words = _decoded(words)
+    summary.decorator_words = _decoded(
+        word for match in DECORATOR_RE.finditer(data) for word in match.groups() if word)
     for match in SETTINGS_READ_RE.finditer(data):
         before = data[match.start() - 1:match.start()] if match.start() else b""
         name = match.group(1).decode("ascii", "replace")
         if name.isupper() and not (before.isalnum() or before == b"_"):
             summary.setting_reads.add(name)
+    for match in CONF_READ_RE.finditer(data):
+        summary.conf_reads.add(match.group(1).decode("ascii", "replace"))
     if module == "celery" or module.startswith("celery."):
         summary.imports_celery = module in CELERY_MODULES or any(
             absolute_module(module, is_package, dots.count(b"."), name.decode("ascii", "replace"))
@@ -261,12 +292,24 @@ def task_class_names(parsed: Iterable[FileFacts]) -> Set[str]:
     return names
 
 
+def preset_names(parsed: Iterable[FileFacts]) -> Set[str]:
+    """Last name segments of the task presets of parsed files, and the names parsed files
+    import them as: a rejected file decorating with one holds a task."""
+    files = list(parsed)
+    names = {_last(preset.name) for facts in files for preset in facts.presets}
+    for facts in files:
+        for imp in facts.imports:
+            if not imp.star and _last(imp.target) in names:
+                names.add(_last(imp.local))
+    return names
+
+
 def read_keys(parsed: Iterable[FileFacts]) -> Set[str]:
-    """Uppercase keys of parsed settings sources that CEL201 could report unless the
-    project reads them (``settings.KEY``): keys written on an app, and keys of any
-    module or class that look like Celery settings under a namespace the project uses,
-    in any supported Celery release (a superset: parsing one file too many changes no
-    finding)."""
+    """Keys of parsed settings sources that CEL201 could report unless the project
+    reads them (``settings.KEY``, ``app.conf.key``): keys written on an app, and keys of
+    any module or class that look like Celery settings under a namespace the project
+    uses, in any supported Celery release (a superset: parsing one file too many changes
+    no finding)."""
     from celerylint.settings import celery_like
     from celerylint.tables import tables
 
@@ -279,11 +322,18 @@ def read_keys(parsed: Iterable[FileFacts]) -> Set[str]:
     for facts in files:
         for setting in facts.settings:
             key = setting.key
-            if key.isupper() and key not in keys and (
+            if key not in keys and (
                     setting.app or any(celery_like(key, ns, names) for ns in namespaces
                                        for names in tables())):
                 keys.add(key)
     return keys
+
+
+def _may_read(name: str, lowered: Set[str]) -> bool:
+    """Whether ``app.conf.<name>`` may read one of the (lower-cased) keys: as written, or
+    under some namespace's prefix (``CELERY_WORKER_PIDFILE`` for ``worker_pidfile``)."""
+    name = name.lower()
+    return name in lowered or any(key.endswith("_" + name) for key in lowered)
 
 
 def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
@@ -294,7 +344,9 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
     ``summaries`` remembers what was read from each rejected file (None when it
     cannot be read), so every file is read at most once per run."""
     class_names = task_class_names(parsed.values())
+    presets = preset_names(parsed.values())
     keys = read_keys(parsed.values())
+    lowered = {key.lower() for key in keys}
     wanted: Set[int] = set()
     for index in skipped:
         if index not in summaries:
@@ -305,7 +357,10 @@ def skipped_to_parse(paths: Sequence[Path], modules: Sequence[Tuple[str, bool]],
             else:
                 summaries[index] = skipped_summary(data, *modules[index])
         summary = summaries[index]
-        if summary is not None and (summary.imports_celery or summary.class_words & class_names
-                                    or summary.setting_reads & keys):
+        if summary is not None and (
+            summary.imports_celery or summary.class_words & class_names
+            or (summary.decorator_words | summary.class_words) & presets
+            or summary.setting_reads & keys
+            or any(_may_read(name, lowered) for name in summary.conf_reads)):
             wanted.add(index)
     return wanted

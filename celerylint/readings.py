@@ -24,7 +24,7 @@ def truthy(value: Value) -> Optional[bool]:
     if isinstance(data, dict) and "$call" in data:
         return None
     if isinstance(data, dict) and "$timedelta" in data:
-        return data["$timedelta"] != 0
+        return bool(data["$timedelta"] != 0)
     return bool(data)
 
 

@@ -12,7 +12,7 @@ import json
 import re
 from urllib.parse import quote
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 if TYPE_CHECKING:
     from celerylint.rule import Finding
@@ -29,7 +29,7 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u2
 NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _escape_one(match: "re.Match[str]") -> str:
+def _escape_one(match: re.Match[str]) -> str:
     character = match.group()
     named = NAMED_ESCAPES.get(character)
     if named is not None:
@@ -53,19 +53,19 @@ def escape_control(text: str) -> str:
     return CONTROL.sub(_escape_one, text)
 
 
-def format_text(findings: List["Finding"]) -> str:
+def format_text(findings: List[Finding]) -> str:
     return "".join(f"{escape_control(f.path)}:{f.line}:{f.column}: {f.code} "
                    f"{escape_control(f.message)}\n" for f in findings)
 
 
-def finding_data(finding: "Finding") -> Dict:
+def finding_data(finding: Finding) -> Dict[str, Any]:
     return {"code": finding.code, "name": finding.name, "message": finding.message,
             "path": finding.path, "line": finding.line, "column": finding.column,
             "end_line": finding.end_line, "end_column": finding.end_column,
             "severity": finding.severity, "fix": finding.fix}
 
 
-def format_json(findings: List["Finding"]) -> str:
+def format_json(findings: List[Finding]) -> str:
     return json.dumps([finding_data(f) for f in findings], indent=2, sort_keys=True) + "\n"
 
 
@@ -79,7 +79,7 @@ def _escape_github_property(text: str) -> str:
     return _escape_github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(findings: List["Finding"]) -> str:
+def format_github(findings: List[Finding]) -> str:
     """GitHub Actions workflow commands: annotations on the pull request."""
     level = {"error": "error", "warning": "warning", "info": "notice"}
     return "".join(
@@ -96,7 +96,7 @@ def sarif_uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def format_sarif(findings: List["Finding"]) -> str:
+def format_sarif(findings: List[Finding]) -> str:
     from celerylint import __version__
     from celerylint.rule import all_rules
 
@@ -118,10 +118,10 @@ def format_sarif(findings: List["Finding"]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-FORMATS: Dict[str, Callable[[List["Finding"]], str]] = {
+FORMATS: Dict[str, Callable[[List[Finding]], str]] = {
     "text": format_text, "json": format_json, "github": format_github, "sarif": format_sarif}
 
 
-def format_statistics(findings: List["Finding"]) -> str:
+def format_statistics(findings: List[Finding]) -> str:
     counts = Counter((f.code, f.name) for f in findings)
     return "".join(f"{count:<5} {code} {name}\n" for (code, name), count in sorted(counts.items()))

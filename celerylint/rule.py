@@ -32,7 +32,7 @@ class Finding:
     severity: str
     fix: Optional[Dict[str, Any]] = None
 
-    def sort_key(self) -> Tuple:
+    def sort_key(self) -> Tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.code, self.message)
 
 

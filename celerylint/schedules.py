@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime
 import re
 from functools import lru_cache
-from typing import Any, Callable, FrozenSet, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple,
+                    cast)
 
-from celerylint.facts import BeatEntry, Value, as_seconds
+from celerylint.facts import BeatEntry, Known, Value, as_seconds
 
 CRONTAB = "celery.schedules.crontab"
 SCHEDULE = "celery.schedules.schedule"
@@ -64,6 +65,46 @@ def period_seconds(value: Value) -> Optional[float]:
     return _positive(as_seconds(schedule))
 
 
+# The crontab fields that restrict when it runs while ``minute`` stays ``*``.
+HOUR_AND_DAY_FIELDS = ("hour", "day_of_week", "day_of_month", "month_of_year")
+
+
+def every_minute_of(fields: Mapping[str, Value], unreadable: bool = False) -> List[str]:
+    """The fields a crontab restricts (``hour`` and the day fields) while it leaves
+    ``minute`` out, so that it fires every minute of the hours or days they name
+    (``crontab(hour=4)``: 60 runs from 04:00 to 04:59).  Empty when ``minute`` is
+    given, may be given (``unreadable`` arguments), or no such field restricts: a field
+    restricts unless its value is known to cover every hour or day (``hour="*"``); a
+    value that cannot be known still names some hours, as its author meant it to."""
+    if unreadable or "minute" in fields:
+        return []
+    restricting = []
+    for name in HOUR_AND_DAY_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        full = FIELD_RANGES[name]
+        if value.known and expand_cronspec(_hashable(value.value), *full) == \
+                frozenset(range(full[1], full[0] + full[1])):
+            continue
+        restricting.append(name)
+    return restricting
+
+
+def crontab_fields(value: Value) -> Optional[Dict[str, Value]]:
+    """The fields of a known ``crontab(...)`` schedule value, by name; None for
+    other schedules."""
+    if not is_crontab(value):
+        return None
+    assert value.known
+    schedule = value.value
+    fields: Dict[str, Value] = {name: Known(spec) for name, spec in
+                                zip(CRONTAB_FIELDS, schedule.get("args", []))}
+    fields.update((name, Known(spec)) for name, spec in schedule.get("kwargs", {}).items()
+                  if name in CRONTAB_FIELDS)
+    return fields
+
+
 def is_crontab(value: Value) -> bool:
     return value.known and isinstance(value.value, dict) and value.value.get("$call") == CRONTAB
 
@@ -72,7 +113,7 @@ def _positive(seconds: Optional[float]) -> Optional[float]:
     return seconds if seconds is not None and seconds > 0 else None
 
 
-def _run_every(schedule: dict) -> Any:
+def _run_every(schedule: Dict[str, Any]) -> Any:
     kwargs = schedule.get("kwargs", {})
     if "run_every" in kwargs:
         return kwargs["run_every"]
@@ -80,7 +121,7 @@ def _run_every(schedule: dict) -> Any:
     return args[0] if args else None
 
 
-def crontab_min_gap(args: list, kwargs: dict) -> Optional[float]:
+def crontab_min_gap(args: List[Any], kwargs: Dict[str, Any]) -> Optional[float]:
     """Smallest gap in seconds between consecutive runs of ``crontab(*args, **kwargs)``."""
     fields = dict(zip(CRONTAB_FIELDS, args))
     for key, spec in kwargs.items():
@@ -159,15 +200,15 @@ class _CrontabParser:
 
     def __init__(self, max_: int, min_: int) -> None:
         self.max_, self.min_ = max_, min_
-        self.patterns: Sequence[Tuple["re.Pattern[str]", Callable[[Sequence[Any]], List[int]]]] = (
+        self.patterns: Sequence[Tuple[re.Pattern[str], Callable[[Sequence[Any]], List[int]]]] = (
             (re.compile(self._range + self._steps), self._range_steps),
             (re.compile(self._range), self._expand_range),
             (re.compile(self._star + self._steps), self._star_steps),
             (re.compile("^" + self._star + "$"), self._expand_star),
         )
 
-    def parse(self, spec: str) -> set:
-        numbers: set = set()
+    def parse(self, spec: str) -> Set[int]:
+        numbers: Set[int] = set()
         for part in spec.split(","):
             if not part:
                 raise _Rejected("empty part")
@@ -193,7 +234,7 @@ class _CrontabParser:
     def _range_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
         if len(tokens) != 3 or not tokens[2]:
             raise _Rejected("empty filter")
-        return self._expand_range(tokens[:2])[::int(tokens[2])]
+        return self._expand_range(cast(Sequence[str], tokens[:2]))[::int(tokens[2])]
 
     def _star_steps(self, tokens: Sequence[Optional[str]]) -> List[int]:
         if not tokens or not tokens[0]:
@@ -211,7 +252,7 @@ class _CrontabParser:
         except ValueError:
             abbreviation = text[0:3].lower()
             if abbreviation in MONTH_NAMES:
-                raise _Rejected("month names are read by some releases only")
+                raise _Rejected("month names are read by some releases only") from None
             if abbreviation not in WEEKDAYS:
                 raise
             number = WEEKDAYS[abbreviation]
@@ -227,8 +268,12 @@ def _min_gap_minutes(minute: FrozenSet[int], hour: FrozenSet[int], day_of_week: 
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     if not times:
         return None
-    if day_of_week == ALL_WEEKDAYS and day_of_month == ALL_MONTH_DAYS and month_of_year == ALL_MONTHS:
-        return min(gaps + [MINUTES_PER_DAY + times[0] - times[-1]])
+    if (
+        day_of_week == ALL_WEEKDAYS
+        and day_of_month == ALL_MONTH_DAYS
+        and month_of_year == ALL_MONTHS
+    ):
+        return min([*gaps, MINUTES_PER_DAY + times[0] - times[-1]])
     # Celery runs on a date only when month, day of month AND weekday all match.
     days = []
     day = CALENDAR_START

@@ -46,7 +46,7 @@ def lookup_keys(key: str, prefix: Optional[str], table: SettingTable) -> List[st
         keys = [_match_case(pkey, prefix), key]
     else:
         keys = [key]
-    return keys + [table.old_to_new.get(key, key), table.new_to_old.get(key, key)]
+    return [*keys, table.old_to_new.get(key, key), table.new_to_old.get(key, key)]
 
 
 @dataclass

@@ -10,8 +10,8 @@ linter, so a file is judged in two steps that never ask the host's own parser:
   own (strings and comments skipped), so its verdict is the same on every host.
 - ``celerylint.features.FeatureVisitor`` notes, while the facts are extracted, the
   first place of each construct that only newer Pythons accept (``match``, ``type``
-  statements, PEP 701 f-strings, ...), with the release that introduced it.  CEL001 compares them with the
-  project's lowest Python (``requires-python``), so ``type X = int`` is an error in a
+  statements, PEP 701 f-strings, ...), with the release that introduced it.  CEL001 compares
+  them with the project's lowest Python (``requires-python``), so ``type X = int`` is an error in a
   project that supports 3.11 and fine in one that requires 3.12.
 
 Constructs older than Python 3.5 and some rarely written ones (PEP 448 unpacking
@@ -194,7 +194,11 @@ def _skip_template(text: str, quote: str, position: int) -> int:
                 position += 2 if char == "{" else 1
             continue
         if char in "'\"":
-            inner = text[position:position + 3] if text[position:position + 3] in ("'''", '"""') else char
+            inner = (
+                text[position : position + 3]
+                if text[position : position + 3] in ("'''", '"""')
+                else char
+            )
             prefix_start = position
             while prefix_start > 0 and text[prefix_start - 1] in "rRbBuUfFtT":
                 prefix_start -= 1
@@ -226,7 +230,7 @@ _CLOSING = {")": "(", "]": "[", "}": "{"}
 _TRIPLE_QUOTES = ("'''", '"""')
 
 
-def parser_error(exc: "cst.ParserSyntaxError", text: str) -> Tuple[str, int, int]:
+def parser_error(exc: cst.ParserSyntaxError, text: str) -> Tuple[str, int, int]:
     """A refusal of libcst's as (message, line, column), the same on every host.
 
     What a lexical scan can pin down (a bracket never closed or closed by the wrong
@@ -284,7 +288,11 @@ def diagnose(text: str) -> Optional[Tuple[str, int, int]]:
             opener = match.group(kind)
             position, lines, closed = _skip_string(text, opener, position)
             if not closed:
-                what = "triple-quoted string literal" if opener.endswith(_TRIPLE_QUOTES) else "string literal"
+                what = (
+                    "triple-quoted string literal"
+                    if opener.endswith(_TRIPLE_QUOTES)
+                    else "string literal"
+                )
                 return f"unterminated {what}", line, column
             if lines:
                 line, line_start = line + lines[0], lines[1]
@@ -302,8 +310,8 @@ def diagnose(text: str) -> Optional[Tuple[str, int, int]]:
                         f"'{opening[0]}'", line, column)
         match = _TOKEN_RE.search(text, position)
     if stack:
-        opening, line, column = stack[-1]
-        return f"'{opening}' was never closed", line, column
+        bracket, line, column = stack[-1]
+        return f"'{bracket}' was never closed", line, column
     return None
 
 

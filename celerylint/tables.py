@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Mapping, Tuple
 
@@ -44,6 +44,9 @@ class SettingTable:
     old_keys: FrozenSet[str]
     old_default_keys: FrozenSet[str]
     new_groups: FrozenSet[str]  # first words of the new-style names (``task``, ``worker``)
+    # names the release's ``celery`` command line reads from app.conf that no setting
+    # declares: ``<command>_<option>`` of its daemon options (``worker_pidfile``, 5.4 on)
+    cli_settings: FrozenSet[str] = frozenset()
 
     def default(self, key: str) -> Value:
         """Celery's default for a setting of this release.
@@ -69,9 +72,10 @@ def _holds_object(value: Any) -> bool:
 DATA_FILE = Path(__file__).with_name("data") / "celery.json"  # shipped as package data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data() -> Dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    data: Dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def _version(text: str) -> Version:
@@ -94,7 +98,7 @@ def table(version: Version) -> SettingTable:
     return _table(supported_version(version))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: Version) -> SettingTable:
     data = _data()["celery"]["{}.{}".format(*version)]
     settings: Dict[str, Dict[str, Any]] = data["settings"]
@@ -107,17 +111,31 @@ def _table(version: Version) -> SettingTable:
         defaults={key: entry["default"] for key, entry in settings.items()},
         types={key: entry["type"] for key, entry in settings.items()},
         old_keys=frozenset(old_to_new), old_default_keys=frozenset(old_to_new),
-        new_groups=frozenset(key.split("_", 1)[0] for key in named if "_" in key))
+        new_groups=frozenset(key.split("_", 1)[0] for key in named if "_" in key),
+        cli_settings=frozenset(data["cli_settings"]))
 
 
 def _names_of_later_releases(settings: Mapping[str, Any]) -> FrozenSet[str]:
     """The names of a release without new-style names (3.1) that are real new-style names:
     those of settings later releases kept, not of the ones they dropped."""
     later = set()
-    for text, data in _data()["celery"].items():
+    for data in _data()["celery"].values():
         if data["lowercase_names"]:
             later.update(data["settings"])
     return frozenset(key for key in settings if key in later)
+
+
+def task_decorators(version: Version) -> FrozenSet[str]:
+    """Celery's old task decorators (``celery.task``, ``celery.task.periodic_task``, ...)
+    that the release the target ``version`` runs still defines."""
+    data = _data()["celery"]["{}.{}".format(*supported_version(version))]
+    return frozenset(data["task_decorators"])
+
+
+def old_task_decorators() -> FrozenSet[str]:
+    """The old task decorators of every supported release."""
+    return frozenset(name for data in _data()["celery"].values()
+                     for name in data["task_decorators"])
 
 
 def tables() -> Tuple[SettingTable, ...]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -69,9 +69,10 @@ ENV_READER_METHODS = {"str", "int", "float", "bool", "list", "json", "dict", "ur
 CONVERTERS: Dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str, "bool": bool}
 TIME_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1,
               "milliseconds": 0.001, "microseconds": 0.000001}
-BINARY_OPS = {cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
-              cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv,
-              cst.Modulo: operator.mod}
+BINARY_OPS: Dict[type, Callable[[Any, Any], Any]] = {
+    cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+}
 LITERAL_NAMES = {"True": True, "False": False, "None": None}
 
 # What Python type a value had: the plain data alone cannot tell a tuple from a list,
@@ -82,7 +83,9 @@ SEQUENCES = {"str", "bytes", "list", "tuple"}  # concatenated with +, repeated w
 PLAIN = SCALARS | {"bytes", "list", "tuple", "set", "dict"}  # truth value as Python's
 KIND_OF_NODE = {cst.List: "list", cst.Tuple: "tuple", cst.Set: "set"}
 KIND_OF_TYPE = {int: "int", float: "float", bool: "bool", type(None): "none", str: "str"}
-UNBOUNDED_FORMAT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d{3,})|%(?:\([^)]*\))?[#0 +-]*\d*\.(?:\*|\d{3,})")
+UNBOUNDED_FORMAT = re.compile(
+    r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d{3,})|%(?:\([^)]*\))?[#0 +-]*\d*\.(?:\*|\d{3,})"
+)
 
 
 def short_source(module: cst.Module, node: cst.CSTNode) -> str:
@@ -125,7 +128,7 @@ class Evaluator:
         self.module = module
         self.resolve = resolve
         self.constants = constants
-        self._active: set = set()
+        self._active: Set[str] = set()
         self._names: Dict[str, Optional[Evaluated]] = {}
         self._steps = 0
         self._built = 0
@@ -280,7 +283,7 @@ class Evaluator:
             return inner
         return None
 
-    def _eval_sequence(self, node) -> Optional[Evaluated]:
+    def _eval_sequence(self, node: Union[cst.List, cst.Tuple, cst.Set]) -> Optional[Evaluated]:
         kind = KIND_OF_NODE[type(node)]
         items = []
         overridable = False
@@ -314,7 +317,7 @@ class Evaluator:
                 result.update(spread.data)
                 size, depth = size + spread.size - 1, max(depth, spread.depth - 1)
                 overridable = overridable or spread.overridable
-            else:
+            elif isinstance(element, cst.DictElement):
                 key = self._eval(element.key)
                 value = self._eval(element.value) if key is not None else None
                 if key is None or value is None or key.kind != "str" or key.data in TAG_KEYS:
@@ -368,9 +371,15 @@ class Evaluator:
             return self._eval_env_default(node, qualname in ENV_GETTERS)
         if qualname in CONVERTERS and len(node.args) == 1 and not node.args[0].keyword:
             inner = self._eval(node.args[0].value)
-            if inner is None or inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN):
+            if inner is None or (
+                inner.kind not in SCALARS and not (qualname == "bool" and inner.kind in PLAIN)
+            ):
                 return None
-            if qualname in ("int", "float") and inner.kind == "str" and len(inner.data) > MAX_NUMBER_TEXT:
+            if (
+                qualname in ("int", "float")
+                and inner.kind == "str"
+                and len(inner.data) > MAX_NUMBER_TEXT
+            ):
                 return None
             # the builtins themselves: bool("false") is True, unlike env.bool("X", default="false")
             return self._scalar(CONVERTERS[qualname](inner.data), inner.overridable)
@@ -386,10 +395,22 @@ class Evaluator:
         if parsed is None:
             return None
         args, kwargs, overridable = parsed[:3]
-        positional = ["days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"]
+        positional = [
+            "days",
+            "seconds",
+            "microseconds",
+            "milliseconds",
+            "minutes",
+            "hours",
+            "weeks",
+        ]
         total = 0.0
         for unit, amount in list(zip(positional, args)) + list(kwargs.items()):
-            if unit not in TIME_UNITS or not isinstance(amount, (int, float)) or isinstance(amount, bool):
+            if (
+                unit not in TIME_UNITS
+                or not isinstance(amount, (int, float))
+                or isinstance(amount, bool)
+            ):
                 return None
             total += amount * TIME_UNITS[unit]
         if not -MAX_TIMEDELTA_SECONDS <= total <= MAX_TIMEDELTA_SECONDS:  # OverflowError in Python

@@ -67,3 +67,12 @@ def setting_elsewhere(key: str, namespace: Optional[str], version: Version) -> O
         if setting is not None:
             return setting
     return None
+
+
+def cli_setting_since(name: str, version: Version) -> Optional[Version]:
+    """For a name the ``celery`` command line of ``version`` does not read from app.conf
+    (``worker_pidfile`` before 5.4): the first later supported release that reads it."""
+    if name in table(version).cli_settings:
+        return None
+    return next((t.version for t in tables() if t.version > table(version).version
+                 and name in t.cli_settings), None)

@@ -46,62 +46,113 @@ PATH = "pass the file's path or storage key and read it inside the task"
 
 KINDS = (
     # Django ORM
-    Kind("a model instance", PK,
-         rf"{QUERYSET}\.(?:get|first|last|latest|earliest|create|get_or_create|update_or_create)\(\)"),
+    Kind(
+        "a model instance",
+        PK,
+        rf"{QUERYSET}\.(?:get|first|last|latest|earliest|create|get_or_create|update_or_create)\(\)",
+    ),
     Kind("a model instance", PK, rf"{QUERYSET}\[\]"),  # qs[0], `for obj in qs:`
     Kind("a model instance", PK, r"(?:.*\.)?(?:get_object_or_404|get_or_404|first_or_404)\(\)"),
-    Kind("the request's user object", "pass `request.user.pk` and load the user inside the task",
-         rf"{REQUEST}\.user"),
-    Kind("the logged-in user object", "pass `current_user.id` and load the user inside the task",
-         r"flask_login\.(?:utils\.)?current_user"),
+    Kind(
+        "the request's user object",
+        "pass `request.user.pk` and load the user inside the task",
+        rf"{REQUEST}\.user",
+    ),
+    Kind(
+        "the logged-in user object",
+        "pass `current_user.id` and load the user inside the task",
+        r"flask_login\.(?:utils\.)?current_user",
+    ),
     Kind("a list of model rows", PKS, rf"{WRAPPED}\({ROWS}\)"),
     Kind("a queryset", PKS, ANY_QUERYSET),
     # SQLAlchemy, Flask-SQLAlchemy
-    Kind("a model instance", SA_PK, rf"(?:{DOTTED}\.)?session\.get\(\)",
-         source=rf"session\.get\(\s*{MODEL}\s*,"),
-    Kind("a model instance", SA_PK,
-         rf"(?:{DOTTED}\.)?session\.query\(\)(?:\.{NAME}\(\))*\.(?:one|one_or_none|first|get)\(\)",
-         source=rf"query\(\s*{MODEL}\s*[,)]"),
-    Kind("a list of model rows", PKS,
-         rf"(?:{DOTTED}\.)?session\.query\(\)(?:\.{NAME}\(\))*\.all\(\)",
-         source=rf"query\(\s*{MODEL}\s*[,)]"),
-    Kind("a model instance", SA_PK,
-         rf"(?:{DOTTED}\.)?session\.(?:execute|scalars)\(\)(?:\.{NAME}\(\))*"
-         rf"\.(?:scalar_one|scalar_one_or_none|scalar|first|one)\(\)",
-         source=rf"select\(\s*{MODEL}\s*\)"),
-    Kind("a model instance", SA_PK,
-         rf"(?:{DOTTED}\.)?{MODEL}\.query(?:\.{NAME}\(\))*\.(?:get|first|one|one_or_none)\(\)"),
+    Kind(
+        "a model instance",
+        SA_PK,
+        rf"(?:{DOTTED}\.)?session\.get\(\)",
+        source=rf"session\.get\(\s*{MODEL}\s*,",
+    ),
+    Kind(
+        "a model instance",
+        SA_PK,
+        rf"(?:{DOTTED}\.)?session\.query\(\)(?:\.{NAME}\(\))*\.(?:one|one_or_none|first|get)\(\)",
+        source=rf"query\(\s*{MODEL}\s*[,)]",
+    ),
+    Kind(
+        "a list of model rows",
+        PKS,
+        rf"(?:{DOTTED}\.)?session\.query\(\)(?:\.{NAME}\(\))*\.all\(\)",
+        source=rf"query\(\s*{MODEL}\s*[,)]",
+    ),
+    Kind(
+        "a model instance",
+        SA_PK,
+        rf"(?:{DOTTED}\.)?session\.(?:execute|scalars)\(\)(?:\.{NAME}\(\))*"
+        rf"\.(?:scalar_one|scalar_one_or_none|scalar|first|one)\(\)",
+        source=rf"select\(\s*{MODEL}\s*\)",
+    ),
+    Kind(
+        "a model instance",
+        SA_PK,
+        rf"(?:{DOTTED}\.)?{MODEL}\.query(?:\.{NAME}\(\))*\.(?:get|first|one|one_or_none)\(\)",
+    ),
     Kind("a list of model rows", PKS, rf"(?:{DOTTED}\.)?{MODEL}\.query(?:\.{NAME}\(\))*\.all\(\)"),
     # request bodies and uploads
-    Kind("the request body", "save it to storage and pass the key",
-         rf"{REQUEST}\.(?:body|data|stream|get_data\(\)){TEXT}"),
-    Kind("an uploaded file", "save it to storage (`default_storage.save`) and pass the key",
-         rf"{REQUEST}\.(?:FILES|files)(?:\[\]|\.get\(\)|\.getlist\(\))?"),
-    Kind("the contents of an uploaded file", "save it to storage (`default_storage.save`) and pass the key",
-         rf"{REQUEST}\.(?:FILES|files)(?:\[\]|\.get\(\))\.(?:read|chunks)\(\){TEXT}"),
+    Kind(
+        "the request body",
+        "save it to storage and pass the key",
+        rf"{REQUEST}\.(?:body|data|stream|get_data\(\)){TEXT}",
+    ),
+    Kind(
+        "an uploaded file",
+        "save it to storage (`default_storage.save`) and pass the key",
+        rf"{REQUEST}\.(?:FILES|files)(?:\[\]|\.get\(\)|\.getlist\(\))?",
+    ),
+    Kind(
+        "the contents of an uploaded file",
+        "save it to storage (`default_storage.save`) and pass the key",
+        rf"{REQUEST}\.(?:FILES|files)(?:\[\]|\.get\(\))\.(?:read|chunks)\(\){TEXT}",
+    ),
     # HTTP responses
-    Kind("an HTTP response", "pass the URL and download it inside the task",
-         rf"(?:requests|httpx)\.(?:(?:Session|Client|AsyncClient)\(\)\.)?{HTTP_VERBS}\(\)"
-         rf"{HTTP_BODY}?{TEXT}"),
-    Kind("an HTTP response body", "pass the URL and download it inside the task",
-         rf"(?:{DOTTED}\.)?(?:session|client|http)\.{HTTP_VERBS}\(\){HTTP_BODY}{TEXT}"),
-    Kind("an HTTP response", "pass the URL and download it inside the task",
-         rf"urllib\.request\.urlopen\(\)(?:\.read\(\))?{TEXT}"),
+    Kind(
+        "an HTTP response",
+        "pass the URL and download it inside the task",
+        rf"(?:requests|httpx)\.(?:(?:Session|Client|AsyncClient)\(\)\.)?{HTTP_VERBS}\(\)"
+        rf"{HTTP_BODY}?{TEXT}",
+    ),
+    Kind(
+        "an HTTP response body",
+        "pass the URL and download it inside the task",
+        rf"(?:{DOTTED}\.)?(?:session|client|http)\.{HTTP_VERBS}\(\){HTTP_BODY}{TEXT}",
+    ),
+    Kind(
+        "an HTTP response",
+        "pass the URL and download it inside the task",
+        rf"urllib\.request\.urlopen\(\)(?:\.read\(\))?{TEXT}",
+    ),
     # file and stream contents
-    Kind("file contents", PATH,
-         rf".*\.(?:read|readlines|read_bytes|read_text|getvalue)\(\){TEXT}"),
+    Kind("file contents", PATH, rf".*\.(?:read|readlines|read_bytes|read_text|getvalue)\(\){TEXT}"),
     # DataFrames and arrays
-    Kind("a DataFrame", KEY,
-         rf"(?:pandas|polars)\.(?:read_\w+|scan_\w+|DataFrame|Series|concat|merge|json_normalize"
-         rf"|pivot_table|crosstab|get_dummies)\(\){FRAME_TAIL}"),
-    Kind("an array", KEY,
-         rf"numpy\.(?:array|asarray|zeros|ones|empty|full|load|loadtxt|genfromtxt|fromfile"
-         rf"|frombuffer|arange|linspace|concatenate|stack|vstack|hstack|random\.\w+)\(\){FRAME_TAIL}"),
+    Kind(
+        "a DataFrame",
+        KEY,
+        rf"(?:pandas|polars)\.(?:read_\w+|scan_\w+|DataFrame|Series|concat|merge|json_normalize"
+        rf"|pivot_table|crosstab|get_dummies)\(\){FRAME_TAIL}",
+    ),
+    Kind(
+        "an array",
+        KEY,
+        rf"numpy\.(?:array|asarray|zeros|ones|empty|full|load|loadtxt|genfromtxt|fromfile"
+        rf"|frombuffer|arange|linspace|concatenate|stack|vstack|hstack|random\.\w+)\(\){FRAME_TAIL}",
+    ),
     # encoded blobs
-    Kind("an encoded blob", KEY,
-         rf"(?:base64\.(?:b64encode|urlsafe_b64encode|standard_b64encode|encodebytes|b32encode"
-         rf"|b85encode|a85encode)|(?:pickle|cloudpickle|dill|marshal)\.dumps"
-         rf"|(?:zlib|gzip|bz2|lzma)\.compress)\(\){TEXT}"),
+    Kind(
+        "an encoded blob",
+        KEY,
+        rf"(?:base64\.(?:b64encode|urlsafe_b64encode|standard_b64encode|encodebytes|b32encode"
+        rf"|b85encode|a85encode)|(?:pickle|cloudpickle|dill|marshal)\.dumps"
+        rf"|(?:zlib|gzip|bz2|lzma)\.compress)\(\){TEXT}",
+    ),
 )
 
 _COMPILED = [(kind, re.compile(kind.shape), re.compile(kind.source) if kind.source else None)

@@ -117,8 +117,10 @@ def _describe(dispatches: int, beat: int) -> str:
         parts.append(f"{dispatches} dispatch site{'s' if dispatches != 1 else ''} "
                      f"discard{'s' if dispatches == 1 else ''} it")
     if beat:
-        parts.append(f"{beat} beat entr{'ies' if beat != 1 else 'y'} send{'s' if beat == 1 else ''} "
-                     f"it, and beat never reads results")
+        parts.append(
+            f"{beat} beat entr{'ies' if beat != 1 else 'y'} send{'s' if beat == 1 else ''} "
+            f"it, and beat never reads results"
+        )
     return "; ".join(parts)
 
 

@@ -168,14 +168,17 @@ def _has_once_base(project: Project, task: TaskView) -> bool:
     return any(_words(klass.rpartition(".")[2]) & ONCE_WORDS for klass in chain)
 
 
-def _reachable(project: Project, task: TaskView, body: FunctionFact
-               ) -> List[Tuple[FunctionFact, Tuple[Tuple[FunctionFact, int], ...]]]:
+CallPath = Tuple[Tuple[FunctionFact, int], ...]  # ((caller, call line), ...)
+Reached = Tuple[FunctionFact, CallPath]
+
+
+def _reachable(project: Project, task: TaskView, body: FunctionFact) -> List[Reached]:
     """The task body and the same-module functions it calls, each with the call
     path that reaches it: ((caller, call line), ...)."""
     klass = task.fact.function.rpartition(".")[0]
-    found = [(body, ())]
+    found: List[Reached] = [(body, ())]
     seen = {body.name}
-    todo = [(body, (), 0)]
+    todo: List[Tuple[FunctionFact, CallPath, int]] = [(body, (), 0)]
     while todo:
         function, path, depth = todo.pop(0)
         if depth >= FOLLOW_DEPTH:
@@ -186,7 +189,7 @@ def _reachable(project: Project, task: TaskView, body: FunctionFact
             if callee is None or callee.name in seen:
                 continue
             seen.add(callee.name)
-            callee_path = path + ((function, call.loc.line),)
+            callee_path = (*path, (function, call.loc.line))
             found.append((callee, callee_path))
             todo.append((callee, callee_path, depth + 1))
     return found
@@ -202,7 +205,7 @@ def _local_callee(shape: str, klass: str) -> str:
     return ""
 
 
-def _first_unguarded_effect(project: Project, task: TaskView, reached
+def _first_unguarded_effect(project: Project, task: TaskView, reached: List[Reached]
                             ) -> Optional[SideEffect]:
     http_imported = any(i.target.split(".")[0] in HTTP_MODULES for i in project.imports(task.path))
     sends = [d.fact for d in project.dispatches_in(task.path) if d.fact.method in SENDING_METHODS]
@@ -215,15 +218,15 @@ def _first_unguarded_effect(project: Project, task: TaskView, reached
         for line, what in found:
             if _early_return_before(path, function, line):
                 continue
-            order = tuple(call_line for _, call_line in path) + (line,)
+            order = (*(call_line for _, call_line in path), line)
             effects.append((order, SideEffect(what, line, label)))
     if not effects:
         return None
     return min(effects, key=lambda item: item[0])[1]
 
 
-def _early_return_before(path, function: FunctionFact, line: int) -> bool:
-    steps = list(path) + [(function, line)]
+def _early_return_before(path: CallPath, function: FunctionFact, line: int) -> bool:
+    steps = [*path, (function, line)]
     return any(0 < f.early_return_line < at for f, at in steps)
 
 

@@ -6,7 +6,15 @@ from celerylint.config import OptionSpec
 from celerylint.facts import BeatEntry, Loc
 from celerylint.project import Project, TaskView
 from celerylint.rule import Finding, Rule
-from celerylint.schedules import beat_entry_label, describe_period, format_number, period_seconds
+from celerylint.schedules import (beat_entry_label, crontab_fields, describe_period,
+                                  every_minute_of, format_number, period_seconds)
+
+
+# The entry options that make its messages expire: under django-celery-beat's
+# DatabaseScheduler only expire_seconds; else expires, and expire_seconds too since a
+# scheduler chosen on the command line (-S django) is not seen.
+DATABASE_EXPIRY = ("expire_seconds",)
+EXPIRY_OPTIONS = ("expires", "expire_seconds")
 
 
 class PeriodicTaskWithoutExpires(Rule):
@@ -28,10 +36,17 @@ class PeriodicTaskWithoutExpires(Rule):
     - `task_annotations` that set `expires` (any annotations that cannot be
       read statically are assumed to).
 
+    When django-celery-beat's `DatabaseScheduler` runs the entry (the
+    `beat_scheduler` setting of the app that reads it names
+    `django_celery_beat.schedulers:DatabaseScheduler`, its alias `django`,
+    or a project subclass of it), the entry is copied into the database
+    keeping only `expire_seconds` of its options: `"expires"` there is
+    dropped, so only `"options": {"expire_seconds": 60}` (or `expires` on
+    the task) counts, and the message says so.
+
     The period is the schedule's period (a number of seconds, a `timedelta`,
     `schedule(run_every=...)`); a crontab is judged by the shortest gap
-    between two of its runs, so `crontab(minute="*/5")` is 300 seconds and
-    `crontab(hour=4)`, which runs every minute from 04:00 to 04:59, is 60.
+    between two of its runs, so `crontab(minute="*/5")` is 300 seconds.
 
     ## Why is this bad?
     Beat adds one message per period whether or not the workers keep up.
@@ -103,6 +118,12 @@ class PeriodicTaskWithoutExpires(Rule):
       schedules, and schedules longer than `expires-required-below`.
     - An explicit `"expires": None`: that is a visible decision, not an
       omission.
+    - A crontab that leaves `minute` out (`crontab(hour=4)` runs every minute
+      from 04:00 to 04:59): the fix is `minute=0` (CEL113), after which it
+      runs once a day.
+    - `"expire_seconds"` in the options of an entry whose scheduler is not
+      known to be DatabaseScheduler: the scheduler may be chosen on the
+      command line (`celery beat -S django`), which the linter does not read.
 
     ## References
     - [Celery: Calling Tasks, Expiration](https://docs.celeryq.dev/en/stable/userguide/calling.html#expiration)
@@ -127,17 +148,26 @@ class PeriodicTaskWithoutExpires(Rule):
             period = period_seconds(entry.schedule)
             if period is None or period > limit:
                 continue
-            if entry.options.may_set("expires"):
+            fields = crontab_fields(entry.schedule)
+            if fields is not None and every_minute_of(fields):
+                continue  # crontab(hour=4): a missing minute, CEL113
+            database = project.database_scheduler(view) is True
+            if any(entry.options.may_set(key)
+                   for key in (DATABASE_EXPIRY if database else EXPIRY_OPTIONS)):
                 continue
             if view.task is None or _task_may_expire(project, view.task):
                 continue
             if (view.path, entry.loc) in reported:
                 continue
             reported.add((view.path, entry.loc))
+            seconds = format_number(period)
+            if database:
+                yield self.finding(view.path, entry.loc, _database_message(entry, seconds))
+                continue
             yield self.finding(view.path, entry.loc, (
                 f"{beat_entry_label(entry)} runs {describe_period(entry, period)} and its "
                 f"messages never expire: when workers fall behind, stale runs pile up and the "
-                f"backlog never drains; {_fix(entry, format_number(period))}"))
+                f"backlog never drains; {_fix(entry, seconds)}"))
 
 
 def _task_may_expire(project: Project, task: TaskView) -> bool:
@@ -160,3 +190,16 @@ def _fix(entry: BeatEntry, seconds: str) -> str:
             fix += " (add_periodic_task does not unpack options={...})"
         return fix
     return f'add "options": {{"expires": {seconds}}} to the entry, or expires={seconds} on the task'
+
+
+def _database_message(entry: BeatEntry, seconds: str) -> str:
+    """For an entry django-celery-beat's DatabaseScheduler runs, which keeps only
+    ``expire_seconds`` of the entry's options."""
+    label = beat_entry_label(entry)
+    if entry.options.may_set("expires"):
+        fix = "use expire_seconds" if entry.setting == "add_periodic_task" else \
+            f'use "expire_seconds": {seconds}'
+        return f'{label}: DatabaseScheduler drops "expires"; {fix}'
+    fix = f"pass expire_seconds={seconds}" if entry.setting == "add_periodic_task" else \
+        f'add options "expire_seconds": {seconds}'
+    return f"{label} never expires under DatabaseScheduler; {fix}"

@@ -150,7 +150,9 @@ class PickleSerializer(Rule):
 
 
 def _is_pickle(value: Value) -> bool:
-    return value.known and isinstance(value.value, str) and value.value.strip().lower() in PICKLE_NAMES
+    return (
+        value.known and isinstance(value.value, str) and value.value.strip().lower() in PICKLE_NAMES
+    )
 
 
 def _admits_pickle(value: Value) -> bool:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union
 
 from celerylint.brokers import broker_kind, visibility_timeout
 from celerylint.facts import Loc, as_seconds
@@ -29,6 +29,8 @@ class Site:
     tasks: List[str] = field(default_factory=list)
     app_wide: bool = False  # task_acks_late = True: every task of the app
 
+
+SiteKey = Tuple[str, int, int]  # path, line, column of the limit
 
 class VisibilityTimeoutExceeded(Rule):
     """
@@ -106,7 +108,7 @@ class VisibilityTimeoutExceeded(Rule):
     severity = "warning"
 
     def check(self, project: Project) -> Iterator[Finding]:
-        sites: Dict[Tuple[str, int, int], Site] = {}
+        sites: Dict[SiteKey, Site] = {}
         for app in project.apps:
             self._app_wide(project, app, sites)
         for task in project.tasks:
@@ -118,7 +120,7 @@ class VisibilityTimeoutExceeded(Rule):
             if finding is not None:
                 yield finding
 
-    def _app_wide(self, project: Project, app: AppView, sites: Dict) -> None:
+    def _app_wide(self, project: Project, app: AppView, sites: Dict[SiteKey, Site]) -> None:
         """task_acks_late = True with an app-wide time limit that reaches the timeout."""
         timeout = visibility_timeout(app)
         if timeout is None or not project.app_acks_late(app):
@@ -126,11 +128,13 @@ class VisibilityTimeoutExceeded(Rule):
         limit = _app_limit(app)
         if limit is not None and limit.seconds >= timeout:
             key = (limit.path, limit.loc.line, limit.loc.col)
-            sites.setdefault(key, Site(limit, BROKER_NAMES[broker_kind(app)], timeout, app_wide=True))
+            sites.setdefault(
+                key, Site(limit, _broker_name(app), timeout, app_wide=True)
+            )
 
-    def _task(self, project: Project, task: TaskView, sites: Dict) -> None:
-        timeouts = [visibility_timeout(app) for app in task.apps]
-        if not timeouts or None in timeouts or project.acks_late(task) is None:
+    def _task(self, project: Project, task: TaskView, sites: Dict[SiteKey, Site]) -> None:
+        timeouts = _timeouts(task.apps)
+        if not timeouts or project.acks_late(task) is None:
             return
         if any(project.task_annotation(task, option) is not None for option, _ in LIMITS):
             return
@@ -139,7 +143,7 @@ class VisibilityTimeoutExceeded(Rule):
         if limit is None or limit.seconds < timeout:
             return
         key = (limit.path, limit.loc.line, limit.loc.col)
-        site = sites.setdefault(key, Site(limit, BROKER_NAMES[broker_kind(task.apps[0])], timeout))
+        site = sites.setdefault(key, Site(limit, _broker_name(task.apps[0]), timeout))
         site.tasks.append(task.name)
 
     def _site_finding(self, site: Site) -> Finding:
@@ -161,16 +165,27 @@ class VisibilityTimeoutExceeded(Rule):
             return None
         wait = as_seconds(countdown.value)
         apps = project.apps_for_dispatch(dispatch)
-        timeouts = [visibility_timeout(app) for app in apps]
-        if wait is None or not timeouts or None in timeouts or wait < max(timeouts):
+        timeouts = _timeouts(apps)
+        if wait is None or not timeouts or wait < max(timeouts):
             return None
-        broker = BROKER_NAMES[broker_kind(apps[0])]
+        broker = _broker_name(apps[0])
         return self.finding(dispatch.path, dispatch.fact.loc, (
             f"countdown={format_number(wait)} reaches the {broker} visibility timeout "
             f"({_duration(max(timeouts))}): the worker holds the message unacknowledged until it "
             f"is due, {broker} redelivers it meanwhile and the task runs more than once; raise "
             f"broker_transport_options[\"visibility_timeout\"] above the longest countdown, or "
             f"schedule far-off work another way (a periodic task that picks due jobs)"))
+
+
+def _timeouts(apps: Sequence[AppView]) -> List[float]:
+    """The visibility timeout of each app; empty when any app's is unknown or absent."""
+    timeouts = [visibility_timeout(app) for app in apps]
+    return [t for t in timeouts if t is not None] if None not in timeouts else []
+
+
+def _broker_name(app: AppView) -> str:
+    """"Redis" or "SQS": only apps with a visibility timeout get here."""
+    return BROKER_NAMES[broker_kind(app) or ""]
 
 
 def _task_limit(project: Project, task: TaskView) -> Optional[Limit]:
@@ -209,7 +224,7 @@ def _app_limit(app: AppView) -> Optional[Limit]:
     return None
 
 
-def _setting_limit(app: AppView, key: str):
+def _setting_limit(app: AppView, key: str) -> Union[Limit, Literal[False], None]:
     """The limit an app setting gives: a Limit, None when unreadable, False when unset."""
     found = app.get(key)
     if found is None:

@@ -98,5 +98,5 @@ class ResultExpiryDisabled(Rule):
             f"is one day), or ignore results nobody reads"))
 
 
-def _disabled(value) -> bool:
+def _disabled(value: object) -> bool:
     return value is None or as_seconds(value) == 0

@@ -106,8 +106,11 @@ def _how_it_retries(project: Project, task: TaskView) -> Optional[str]:
     autoretry = project.task_option(task, "autoretry_for")
     if autoretry is not None and truthy(autoretry[0]) is not False:
         retry_kwargs = project.task_option(task, "retry_kwargs")
-        if retry_kwargs is None or (retry_kwargs[0].known and isinstance(retry_kwargs[0].value, dict)
-                                    and "max_retries" not in retry_kwargs[0].value):
+        if retry_kwargs is None or (
+            retry_kwargs[0].known
+            and isinstance(retry_kwargs[0].value, dict)
+            and "max_retries" not in retry_kwargs[0].value
+        ):
             return "autoretry_for"
     calls = _retry_calls(project, task)
     if calls and any("max_retries" not in c.keywords for c in calls):

@@ -179,7 +179,7 @@ def _missing(app: AppView) -> str:
     return LACKS if truthy(create) else UNKNOWN
 
 
-def _arguments(options) -> str:
+def _arguments(options: object) -> str:
     """HAS/LACKS x-max-priority in a Queue's keyword arguments (or a task_queues dict entry)."""
     if not isinstance(options, dict) or "$call" in options or "**" in options:
         return UNKNOWN

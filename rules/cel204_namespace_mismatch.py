@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from celerylint.project import AppView, IgnoredKey, Project
+from celerylint.project import AppView, IgnoredKey, Project, ResolvedSetting
 from celerylint.rule import Finding, Rule, first_per_location
 from celerylint.settings import meaning, namespace_prefix, spelled_for
 
@@ -25,6 +25,12 @@ class NamespaceMismatchRule(Rule):
     It decides as the target Celery version looks settings up, so it never
     reports a name that reads the same both ways (`CELERY_RESULT_BACKEND`
     is both the old name and the prefixed new name of `result_backend`).
+
+    When the app already sets the same setting under the name Celery reads
+    (`CELERY_TASK_ACKS_LATE = True` above `CELERY_ACKS_LATE = True`), the
+    ignored key is only a duplicate: the message names the key that wins and
+    says to remove the ignored one, or, when the two values differ (or cannot
+    be compared), to keep one of them.
 
     ## Why is this bad?
     The setting does nothing and Celery says nothing.  The classic case is
@@ -79,6 +85,10 @@ class NamespaceMismatchRule(Rule):
         setting = meaning(key, app.namespace, project.settings_table)
         if setting is None:
             return None
+        provided = app.get(setting)
+        if provided is not None:
+            return self.finding(ignored.path, ignored.assign.loc,
+                                _duplicate(key, ignored, provided))
         release = "Celery {}.{}".format(*project.target_version)
         prefix = namespace_prefix(app.namespace)
         if prefix:
@@ -90,3 +100,12 @@ class NamespaceMismatchRule(Rule):
             f"{key} is ignored: the app has no namespace, so Celery does not take the "
             f"CELERY_ prefix off; write {setting}, or pass namespace='CELERY' to "
             f"config_from_object"))
+
+
+def _duplicate(key: str, ignored: IgnoredKey, provided: ResolvedSetting) -> str:
+    where = f"line {provided.assign.loc.line}" if provided.path == ignored.path else \
+        f"{provided.path}:{provided.assign.loc.line}"
+    mine, theirs, winner = ignored.assign.value, provided.value, provided.assign.key
+    if mine.known and theirs.known and mine.value == theirs.value:
+        return f"{key} duplicates {winner} ({where}), the name Celery reads; remove {key}"
+    return f"{key} is ignored: {winner} ({where}) wins for the same setting; keep one"

@@ -26,6 +26,12 @@ whose sha256 is recorded) and only read, never installed or imported:
   it without its ``CELERY_``/``CELERYD_``/``CELERYBEAT_``/``CELERYMON_`` prefix
   (``CELERY_ENABLE_UTC`` is ``enable_utc``; 4.x maps ``ENABLE_UTC``), else the
   uppercase name lowercased (settings 4.0 dropped: ``CELERYD_AUTORELOADER``).
+- Celery: ``celery/bin/*.py``, parsed, not run: the names its command line reads from
+  ``app.conf`` although no setting declares them (``cli_settings``: 5.4 on, a daemon
+  option reads ``<command>_<option>``, ``worker_pidfile``; see ``cli_settings``).
+- Celery's old task decorators (``OLD_TASK_DECORATORS``: ``from celery import task``,
+  ``celery.task.periodic_task``, ``celery.decorators.task``): which of them the release
+  defines, read from its modules' ``__all__`` and top-level definitions (parsed, not run).
 - kombu: ``kombu/transport/__init__.py``'s ``TRANSPORT_ALIASES`` (parsed, not run) and
   the ``visibility_timeout`` / ``default_visibility_timeout`` class attributes of the
   redis and SQS transports' ``Channel``.
@@ -71,7 +77,7 @@ import types
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "celerylint" / "data" / "celery.json"
@@ -102,7 +108,7 @@ def download(project: str, release: str, directory: Path) -> Path:
                                "--only-binary=:all:", "--disable-pip-version-check", "--quiet",
                                "--dest", str(directory), f"{project}=={release}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True)
+                              text=True)
         found = _wheel_in(project, release, directory)
         if done.returncode != 0 or found is None:
             raise SystemExit(f"pip download {project}=={release} failed:\n{done.stdout}")
@@ -155,14 +161,16 @@ def kombu_requirement(wheel: Path) -> str:
 def _standins() -> Dict[str, types.ModuleType]:
     """What celery/app/defaults.py imports, as far as building its tables needs."""
     celery_stub = types.ModuleType("celery-standin")
-    celery_stub.items = lambda mapping: list(mapping.items())  # celery.five
-    celery_stub.keys = lambda mapping: list(mapping.keys())
-    celery_stub.python_2_unicode_compatible = lambda cls: cls
-    celery_stub.strtobool = lambda value: value  # only Option.to_python calls it
-    celery_stub.memoize = lambda *args, **kwargs: (lambda function: function)
+    vars(celery_stub).update(
+        items=lambda mapping: list(mapping.items()),  # celery.five
+        keys=lambda mapping: list(mapping.keys()),
+        python_2_unicode_compatible=lambda cls: cls,
+        strtobool=lambda value: value,  # only Option.to_python calls it
+        memoize=lambda *args, **kwargs: (lambda function: function),
+    )
     sys_stub = types.ModuleType("sys-standin")
-    sys_stub.platform = "linux"  # CPython on Linux: DEFAULT_POOL is 'prefork'
-    sys_stub.version_info = (3, 9, 0)
+    # CPython on Linux: DEFAULT_POOL is 'prefork'
+    vars(sys_stub).update(platform="linux", version_info=(3, 9, 0))
     return {"celery": celery_stub, "sys": sys_stub}
 
 
@@ -171,7 +179,8 @@ def run_defaults_module(source: str, filename: str = "celery/app/defaults.py") -
     standins = _standins()
     real_import = builtins.__import__
 
-    def standin_import(name, globals=None, locals=None, fromlist=(), level=0):
+    def standin_import(name: str, globals: Any = None, locals: Any = None,
+                       fromlist: Sequence[str] = (), level: int = 0) -> types.ModuleType:
         top = name.split(".")[0]
         if top == "celery":
             return standins["celery"]
@@ -267,6 +276,128 @@ def _new_name(old: str, old_to_new: List[Tuple[str, Dict[str, str]]]) -> Tuple[s
     return old.lower(), "lowercased"
 
 
+# -- Celery: settings its command line reads (celery/bin/*.py) ---------------------------
+
+CLICK_SUFFIXES = ("_command", "_cmd", "_group", "_grp")  # click 8.2 strips these, 8.1 does not
+
+
+def cli_settings(sources: Dict[str, str], setting_keys: Set[str]) -> List[str]:
+    """Names the ``celery`` command line reads from ``app.conf`` that are not settings of
+    the release's defaults table, from the release's ``celery/bin/*.py`` sources (module
+    file name -> text), parsed, never run.
+
+    Celery 5.4 added click options whose callback reads the setting named after the
+    command and the option, ``getattr(ctx.obj.app.conf, f"{ctx.command.name}_{self.name}",
+    None)`` (``DaemonOption``: ``worker_pidfile``, ``beat_logfile``); a command class adds
+    such options to every command made with it (``CeleryDaemonCommand``).  Found here by
+    that shape, not by name: the option classes whose body makes that ``getattr``, the
+    command classes whose body makes those options, the commands (``@click.command(cls=
+    ...)``) made with such a class or given such an option (``@click.option(..., cls=
+    ...)``), and every literal ``<...>.conf.NAME`` read of a name that is no setting."""
+    trees = {name: ast.parse(text) for name, text in sorted(sources.items())}
+    classes = [node for tree in trees.values() for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)]
+    option_classes = _subclasses({c.name for c in classes if _reads_command_setting(c)}, classes)
+    command_options: Dict[str, Set[str]] = {}
+    for cls in classes:
+        made = {_click_name(call) for call in ast.walk(cls) if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name) and call.func.id in option_classes}
+        if made:
+            command_options[cls.name] = made
+    for name in _subclasses(set(command_options), classes) - set(command_options):
+        bases = next(c for c in classes if c.name == name).bases
+        command_options[name] = set().union(*(command_options.get(getattr(b, "id", ""), set())
+                                              for b in bases))
+    names: Set[str] = set()
+    for tree in trees.values():
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.update(_command_settings(function, command_options, option_classes))
+        called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "conf" and isinstance(node.ctx, ast.Load) \
+                    and id(node) not in called:
+                names.add(node.attr)
+    return sorted(names - set(setting_keys))
+
+
+def _reads_command_setting(cls: ast.ClassDef) -> bool:
+    """Whether the class body calls ``getattr(<...>.conf, f"{ctx.command.name}_{self.name}")``."""
+    for call in ast.walk(cls):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == "getattr" and len(call.args) >= 2):
+            continue
+        conf, name = call.args[0], call.args[1]
+        if not (isinstance(conf, ast.Attribute) and conf.attr == "conf"
+                and isinstance(name, ast.JoinedStr)):
+            continue
+        parts = [ast.unparse(v.value) if isinstance(v, ast.FormattedValue) else v.value
+                 for v in name.values if isinstance(v, (ast.FormattedValue, ast.Constant))]
+        if parts == ["ctx.command.name", "_", "self.name"]:
+            return True
+    return False
+
+
+def _subclasses(roots: Set[str], classes: List[ast.ClassDef]) -> Set[str]:
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for cls in classes:
+            if cls.name not in found and any(getattr(b, "id", None) in found for b in cls.bases):
+                found.add(cls.name)
+                grew = True
+    return found
+
+
+def _click_name(call: ast.Call) -> str:
+    """The name click gives an option declared as ``Option("--log-file", "-f")``: an
+    identifier declaration, else the first of the longest-prefixed (``--``) ones, with
+    dashes as underscores."""
+    decls = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if len(decls) != len(call.args) or not decls:
+        raise SystemExit(f"an option declared other than by literal strings: {ast.unparse(call)}")
+    for decl in decls:
+        if decl.isidentifier():
+            return decl
+    longest = sorted(decls, key=lambda d: -len(d) + len(d.lstrip("-")))[0]
+    return longest.lstrip("-").replace("-", "_").lower()
+
+
+def _command_settings(function: ast.AST, command_options: Dict[str, Set[str]],
+                      option_classes: Set[str]) -> Set[str]:
+    """``<command>_<option>`` for a ``@click.command(cls=...)`` function."""
+    command, options = None, set()
+    for decorator in getattr(function, "decorator_list", []):
+        if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+            continue
+        cls = next((k.value for k in decorator.keywords if k.arg == "cls"), None)
+        cls_name = getattr(cls, "id", None)
+        if decorator.func.attr == "command":
+            command = _command_name(function, decorator)
+            options |= command_options.get(cls_name or "", set())
+        elif decorator.func.attr == "option" and cls_name in option_classes:
+            options.add(_click_name(ast.Call(func=decorator.func, keywords=[],
+                                             args=decorator.args)))
+    if command is None or not options:
+        return set()
+    return {f"{command}_{option}" for option in options}
+
+
+def _command_name(function: Any, decorator: ast.Call) -> str:
+    given = [k.value for k in decorator.keywords if k.arg == "name"] + decorator.args[:1]
+    if given:
+        name = given[0].value if isinstance(given[0], ast.Constant) else None
+        if not isinstance(name, str):
+            raise SystemExit(f"command {function.name}: a name that is not a literal")
+        return name
+    function_name: str = function.name
+    if function_name.endswith(CLICK_SUFFIXES):
+        raise SystemExit(f"command {function_name}: click releases name it differently")
+    return function_name.lower().replace("_", "-")
+
+
 # -- kombu -----------------------------------------------------------------------------
 
 def transport_aliases(source: str) -> Dict[str, Optional[str]]:
@@ -276,7 +407,8 @@ def transport_aliases(source: str) -> Dict[str, Optional[str]]:
                 and [getattr(t, "id", None) for t in node.targets] == ["TRANSPORT_ALIASES"]):
             return {key.value: value.value if isinstance(value, ast.Constant)
                     and isinstance(value.value, str) else None
-                    for key, value in zip(node.value.keys, node.value.values)}
+                    for key, value in zip(node.value.keys, node.value.values)
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str)}
     raise SystemExit("no TRANSPORT_ALIASES dict literal")
 
 
@@ -322,7 +454,9 @@ def kombu_summary(releases: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
             kind = transport_kind(path)
             if kinds.setdefault(alias, kind) != kind:
                 raise SystemExit(f"kombu {release}: {alias} is {kind}, elsewhere {kinds[alias]}")
-    timeouts = {json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()}
+    timeouts = {
+        json.dumps(data["visibility_timeout"], sort_keys=True) for data in releases.values()
+    }
     if len(timeouts) != 1:
         raise SystemExit(f"kombu releases disagree on visibility timeouts: {sorted(timeouts)}")
     return {"transport_kinds": kinds, "visibility_timeout": json.loads(timeouts.pop())}
@@ -334,9 +468,73 @@ def minor(release: str) -> str:
     return ".".join(release.split(".")[:2])
 
 
+# Task decorators of old releases (the ``celery.task`` compat module, ``celery.decorators``):
+# which of them a release defines is read from its wheel (``task_decorators``).
+OLD_TASK_DECORATORS = ("celery.task", "celery.task.task", "celery.task.periodic_task",
+                       "celery.task.base.task", "celery.task.base.periodic_task",
+                       "celery.decorators.task", "celery.decorators.periodic_task")
+
+
+def _module_tree(wheel: Path, module: str) -> Optional[ast.Module]:
+    """The parsed source of a module of the wheel (a package's ``__init__``), None if absent."""
+    path = module.replace(".", "/")
+    with zipfile.ZipFile(wheel) as archive:
+        members = set(archive.namelist())
+        for name in (f"{path}.py", f"{path}/__init__.py"):
+            if name in members:
+                return ast.parse(archive.read(name).decode("utf-8"))
+    return None
+
+
+def _exported(tree: ast.Module) -> List[str]:
+    """Names a module defines at its top level or lists in ``__all__``."""
+    names: List[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets) \
+                and isinstance(node.value, (ast.List, ast.Tuple)):
+            names.extend(e.value for e in node.value.elts
+                         if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return names
+
+
+def _callable_module(tree: ast.Module) -> bool:
+    """Whether a module replaces itself with a callable one (``class module: __call__``)."""
+    return any(isinstance(node, ast.ClassDef) and any(
+        isinstance(item, ast.FunctionDef) and item.name == "__call__" for item in node.body)
+        for node in tree.body)
+
+
+def task_decorators(wheel: Path) -> List[str]:
+    """The names of OLD_TASK_DECORATORS that a release defines: a function exported by its
+    module, or ``celery.task`` itself when ``celery`` exports it and it is callable."""
+    found = []
+    for name in OLD_TASK_DECORATORS:
+        module, _, attr = name.rpartition(".")
+        tree = _module_tree(wheel, module)
+        if tree is None or attr not in _exported(tree):
+            continue
+        if name == "celery.task":
+            own = _module_tree(wheel, name)
+            if own is None or not _callable_module(own):
+                continue
+        found.append(name)
+    return found
+
+
 def celery_release(wheel: Path) -> Tuple[bool, Dict[str, Dict[str, Any]]]:
     source = read_member(wheel, "celery/app/defaults.py")
     return settings_from_module(run_defaults_module(source))
+
+
+def bin_sources(wheel: Path) -> Dict[str, str]:
+    """The release's ``celery/bin/*.py`` (not its subpackages), file name -> text."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {name.rpartition("/")[2]: archive.read(name).decode("utf-8")
+                for name in sorted(archive.namelist())
+                if re.fullmatch(r"celery/bin/\w+\.py", name)}
 
 
 def generate(downloads: Path) -> Dict[str, Any]:
@@ -357,9 +555,12 @@ def generate(downloads: Path) -> Dict[str, Any]:
         kombu_releases = [k for k in KOMBU_RELEASES if k in allowed]
         if not kombu_releases:
             raise SystemExit(f"celery {release} allows no kombu of KOMBU_RELEASES ({allowed})")
+        keys = set(settings) | {entry["old"] for entry in settings.values()}
         celery[minor(release)] = {
             "release": release, "file": wheels[release].name, "sha256": sha256(wheels[release]),
-            "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings}
+            "lowercase_names": lowercase, "kombu": kombu_releases, "settings": settings,
+            "cli_settings": cli_settings(bin_sources(wheels[release]), keys),
+            "task_decorators": task_decorators(wheels[release])}
     return {"format": FORMAT, "generator": "scripts/celery_tables.py", "celery": celery,
             "kombu": dict(kombu_summary(kombu), releases=kombu)}
 
@@ -372,7 +573,7 @@ def dumps(data: Dict[str, Any]) -> str:
         if flat or not value:
             return json.dumps(value, sort_keys=True, ensure_ascii=True)
         pad = " " * (depth + 1)
-        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, path + (key,))}"
+        items = [f"{pad}{json.dumps(key)}: {emit(value[key], depth + 1, (*path, key))}"
                  for key in sorted(value)]
         return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
     return emit(data, 0, ()) + "\n"

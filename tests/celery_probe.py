@@ -9,7 +9,8 @@ compare with (tests/test_differential.py)::
 
 ``tables`` prints Celery's own tables (``celery.app.defaults``: SETTING_KEYS,
 _TO_NEW_KEY, _TO_OLD_KEY, _OLD_SETTING_KEYS, _OLD_DEFAULTS, DEFAULTS and each
-option's type and deprecation), the path of that module, and kombu's
+option's type and deprecation), the path of that module, the names the click
+command line's option callbacks read from ``app.conf`` (5.0 on), and kombu's
 TRANSPORT_ALIASES with the source files of its redis and SQS transports (found,
 not imported: they need the redis and boto3 packages).  Defaults that are not plain
 data are printed as ``{"$not_plain": type name}``.
@@ -140,8 +141,11 @@ def probe(root: str, target: str) -> dict:
     conf = app.conf
     hits = []
     maps = list(conf.maps)
-    conf.__dict__["maps"] = [_Recorder(maps[0], "changes", hits),
-                             _Recorder(maps[1], "conf", hits)] + maps[2:]
+    conf.__dict__["maps"] = [
+        _Recorder(maps[0], "changes", hits),
+        _Recorder(maps[1], "conf", hits),
+        *maps[2:],
+    ]
     read = set()
     for key in sorted(SETTING_KEYS):
         del hits[:]
@@ -200,10 +204,47 @@ def tables() -> dict:
         "types": {k: option_type(o) for k, o in options.items()},
         "deprecation": {k: {a: getattr(o, a) for a in ("deprecate_by", "remove_by", "alt")
                             if getattr(o, a, None) is not None} for k, o in options.items()},
+        "cli": cli_reads(),
         "kombu": {"version": kombu.__version__, "transport_sources": sources,
                   "transport_aliases": {k: v if isinstance(v, str) else None
                                         for k, v in kombu.transport.TRANSPORT_ALIASES.items()}},
     }
+
+
+def cli_reads():
+    """What the ``celery`` command line's option callbacks read from ``app.conf``: each
+    callback of each command (groups walked) called with no value given on a stand-in
+    context; None for a release whose command line is not click's (before 5.0)."""
+    try:
+        import click
+        from celery.bin import celery as module
+        group = module.celery
+    except (ImportError, AttributeError):
+        return None
+    if not isinstance(group, click.Group):
+        return None
+    reads = set()
+
+    class Conf:
+        def __getattr__(self, name):
+            reads.add(name)
+            return None
+
+    def walk(command):
+        for param in command.params:
+            if param.callback is None:
+                continue
+            ctx = types.SimpleNamespace(obj=types.SimpleNamespace(
+                app=types.SimpleNamespace(conf=Conf())), command=command)
+            try:
+                param.callback(ctx, param, None)
+            except Exception:  # a callback that needs more than the conf: not a setting read
+                pass
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(group)
+    return {"reads": sorted(reads), "bin_dir": os.path.dirname(module.__file__)}
 
 
 def crontab_fields(specs_file: str) -> list:

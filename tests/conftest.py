@@ -25,7 +25,8 @@ def write_tree(root: Path, files: Dict[str, str]) -> None:
 
 
 def collect_tree_facts(root: Path) -> List[FileFacts]:
-    """Facts of every file of a project tree with its own pyproject.toml, as the runner sees them."""
+    """Facts of every file of a project tree with its own pyproject.toml, as the runner sees
+    them."""
     old = os.getcwd()
     os.chdir(root)
     try:
@@ -62,7 +63,9 @@ def lint(root: Path, paths: Optional[Sequence[str]] = None, select: str = "CEL",
     return result.findings
 
 
-def lint_files(tmp_path: Path, files: Dict[str, str], select: str = "CEL", **settings) -> List[Finding]:
+def lint_files(
+    tmp_path: Path, files: Dict[str, str], select: str = "CEL", **settings
+) -> List[Finding]:
     write_tree(tmp_path, files)
     return lint(tmp_path, select=select, **settings)
 

@@ -38,7 +38,7 @@ def fixture_roots() -> List[Path]:
     for top in sorted(p for p in fixtures.iterdir() if p.is_dir()):
         nested = sorted(p.parent for p in top.rglob("pyproject.toml") if p.parent != top)
         roots.extend(nested if nested and not (top / "pyproject.toml").exists() else [top])
-    return roots + [REPO / "examples" / "demo"]
+    return [*roots, REPO / "examples" / "demo"]
 
 
 def lint_tree(root: Path) -> Dict[str, list]:
@@ -53,7 +53,7 @@ def lint_tree(root: Path) -> Dict[str, list]:
         facts = collect_facts(paths, config, 1, True, False)
         report = {display_path(p) for p in wanted}
         results = {}
-        for version in [config.target_version] + list(SUPPORTED_VERSIONS):
+        for version in [config.target_version, *SUPPORTED_VERSIONS]:
             project = Project(facts, version)
             findings, failures = run_rules(project, config)
             kept = filter_findings(findings, config, project.files, report)

@@ -20,7 +20,9 @@ def test_synthetic_tree_is_deterministic_and_about_ten_percent_celery(tmp_path):
     first = synth.generate(tmp_path / "a", 200, seed=3)
     second = synth.generate(tmp_path / "b", 200, seed=3)
     assert len(first) == 200
-    assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in second]
+    assert [p.relative_to(tmp_path / "a") for p in first] == [
+        p.relative_to(tmp_path / "b") for p in second
+    ]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
     celery = [p for p in first if "celery" in p.read_text() or ".delay(" in p.read_text()
               or "apply_async" in p.read_text()]
@@ -30,13 +32,32 @@ def test_synthetic_tree_is_deterministic_and_about_ten_percent_celery(tmp_path):
 @pytest.mark.slow
 def test_quick_run_writes_a_report(tmp_path):
     output = tmp_path / "results.md"
-    run = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--work", str(tmp_path / "work"),
-                          "--quick", "--tools", "", "--output", str(output)],
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--work",
+            str(tmp_path / "work"),
+            "--quick",
+            "--tools",
+            "",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     text = output.read_text()
     assert text == run.stdout
-    for heading in ("## Machine", "## Trees", "## Times", "## Growth with size", "## Targets (issue 5)"):
+    for heading in (
+        "## Machine",
+        "## Trees",
+        "## Times",
+        "## Growth with size",
+        "## Targets (issue 5)",
+    ):
         assert heading in text
     for label in ("celerylint cold --no-cache", "celerylint cold, cache on", "celerylint warm",
                   "celerylint 1 file changed"):

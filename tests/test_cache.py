@@ -17,8 +17,7 @@ CACHE = ".celerylint_cache"
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json", *args],
-                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300)
+                          cwd=root, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -46,7 +45,11 @@ def test_warm_run_gives_identical_output(tree):
     assert (tree / CACHE / ".gitignore").read_text() == "*\n"
     assert entries(tree)
     warm = run(tree)
-    assert (warm.returncode, warm.stdout, warm.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (
+        cold.returncode,
+        cold.stdout,
+        cold.stderr,
+    )
     assert json.loads(cold.stdout)  # the tree has findings
 
 
@@ -78,7 +81,11 @@ def test_recently_modified_files_are_checked_by_content(tmp_path):
 
     os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), facts, True)
-    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (facts, True, text_digest("x = 1\n"))
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (
+        facts,
+        True,
+        text_digest("x = 1\n"),
+    )
     assert cache.lookup_stat(path, "other ctx", path.stat(), True) is None
 
 
@@ -160,8 +167,7 @@ PROBE = ("import sys; from celerylint.cli import main; code = main(sys.argv[1:])
 def imports_libcst(root: Path, *args: str) -> bool:
     # -j 1: extraction in this process, where sys.modules can tell
     done = subprocess.run([sys.executable, "-c", PROBE, "check", "-j", "1", *args],
-                          cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=300)
+                          cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1), done.stderr
     flags = [line for line in done.stderr.splitlines() if line.startswith("LIBCST_IMPORTED=")]
     return flags == ["LIBCST_IMPORTED=True"]
@@ -196,7 +202,9 @@ def test_refusals(tmp_path):
     assert "no CACHEDIR.TAG written by celerylint" in cache_refusal(str(tmp_path / "theirs"))
     (tmp_path / "link").symlink_to(tmp_path / "empty", target_is_directory=True)
     assert cache_refusal(str(tmp_path / "link")) == "it is a symbolic link"
-    (tmp_path / "theirs" / "CACHEDIR.TAG").write_bytes(b"Signature: 8a477f597d28d172789f06886806bc55\n")
+    (tmp_path / "theirs" / "CACHEDIR.TAG").write_bytes(
+        b"Signature: 8a477f597d28d172789f06886806bc55\n"
+    )
     assert cache_refusal(str(tmp_path / "theirs")) is not None  # another tool's tag
 
 
@@ -214,7 +222,14 @@ def test_a_refused_directory_is_never_written(tmp_path):
             directory.symlink_to(tmp_path / "target", target_is_directory=True)
             (tmp_path / "target").mkdir()
         cache = FactsCache(directory)
-        cache.store(source, "ctx", source.stat(), text_digest("x = 1\n"), FileFacts(path="a.py", module="a"), True)
+        cache.store(
+            source,
+            "ctx",
+            source.stat(),
+            text_digest("x = 1\n"),
+            FileFacts(path="a.py", module="a"),
+            True,
+        )
         assert cache.directory is None  # switched off
     assert [p.name for p in theirs.iterdir()] == ["notes.txt"]
     assert list((tmp_path / "target").iterdir()) == []

@@ -208,7 +208,9 @@ def raw(make: Callable[[bytes], bytes]) -> Callable[[Path], bool]:
 
 def nested_inside(data: bytes) -> bytes:
     """A real entry whose facts hold a list nested past the JSON parser's recursion."""
-    return data.replace(b'"facts":{', b'"facts":{"deep":' + b"[" * 100_000 + b"]" * 100_000 + b",", 1)
+    return data.replace(
+        b'"facts":{', b'"facts":{"deep":' + b"[" * 100_000 + b"]" * 100_000 + b",", 1
+    )
 
 
 def replace_with(make: Callable[[Path], None]) -> Callable[[Path], bool]:
@@ -451,7 +453,11 @@ def test_entries_larger_than_the_cap_are_not_written(tmp_path, monkeypatch):
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), big, True)
     assert cache.lookup_stat(path, "ctx", path.stat(), True) is None
     cache.store(path, "ctx", path.stat(), text_digest("x = 1\n"), small, True)
-    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (small, True, text_digest("x = 1\n"))
+    assert cache.lookup_stat(path, "ctx", path.stat(), True) == (
+        small,
+        True,
+        text_digest("x = 1\n"),
+    )
 
 
 # -- the strict decoder ---------------------------------------------------------------
@@ -471,29 +477,90 @@ def test_the_decoder_accepts_every_entry_the_extractor_writes(path):
 
 def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
-    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, ConfigSource, Dispatch, Expr,
-                                  FileFacts, FunctionFact, ImportFact, Known, Loc, NoqaComment,
-                                  Options, SettingAssign, TaskFact, Unknown)
+    from celerylint.facts import (AppFact, Arg, BeatEntry, Call, CallSwitch, ConfigSource,
+                                  CrontabFact, Dispatch, Expr, FileFacts, FunctionFact,
+                                  ImportFact, Known, Loc, NoqaComment, Options, SettingAssign,
+                                  TaskFact, TaskPreset, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
                    "kwargs": {"x": {"$timedelta": 3.0}, "y": [[1]]}}, "", True)
     facts = FileFacts(
-        path="p.py", module="p", error="e", error_loc=loc, internal_error=None,
+        path="p.py",
+        module="p",
+        error="e",
+        error_loc=loc,
+        internal_error=None,
         imports=[ImportFact("a", "b.a", True, 3)],
         apps=[AppFact("app", "p.app", None, loc, "celery.Celery", "CELERY")],
         config_sources=[ConfigSource("p.app", "s", "string", None, loc)],
         settings=[SettingAssign("k", known, loc, "module", "p.app", "C")],
         class_bases={"C": ["object"]},
-        tasks=[TaskFact("f", "p.f", loc, "shared_task", "", "n", Options({"o": Unknown("x")}),
-                        {"o": loc}, ["b"], True, "f")],
-        functions=[FunctionFact("f", loc, [Call("a()", "a", loc, ["k"])], 3, ["w"])],
-        dispatches=[Dispatch(loc, "delay", "f", "p.f", "n", [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
-                             Options({"countdown": Known(5)}, "**kw"), "discarded", "g")],
-        beat=[BeatEntry(loc, "b", "t", "p.t", Known(1.0), loc, "beat_schedule",
-                        Options({}, "OPTIONS"), "p.app")],
-        django_settings_module="s", setting_reads=["CELERY_X"], noqa={1: [], 12: ["CEL101"]},
-        noqa_comments=[NoqaComment(loc, ["E501", "CEL101"], 11, 12)])
+        tasks=[
+            TaskFact(
+                "f",
+                "p.f",
+                loc,
+                "shared_task",
+                "",
+                "n",
+                Options({"o": Unknown("x")}),
+                {"o": loc},
+                ["b"],
+                True,
+                "f",
+                "celery.shared_task",
+                "p.preset",
+                True,
+                [Known(1), Unknown("x")],
+                [loc, loc],
+            )
+        ],
+        presets=[
+            TaskPreset("preset", loc, "both", "p.app.task", "app.task", "p.app",
+                       Options({"acks_late": Known(True)}, "kw.update(...)"), {"acks_late": loc},
+                       {"ignore_result": Known(True)}, ["p.Base"], ["name"], {"name": "name"},
+                       True, ["run_every"], "run_every")
+        ],
+        functions=[
+            FunctionFact(
+                "f", loc, [Call("a()", "a", loc, ["k"], CallSwitch("DELAY", Known(0)))], 3, ["w"]
+            )
+        ],
+        dispatches=[
+            Dispatch(
+                loc,
+                "delay",
+                "f",
+                "p.f",
+                "n",
+                [Arg(loc, "k", Expr("s", "q", "src", 10, "v", 2))],
+                Options({"countdown": Known(5)}, "**kw"),
+                "discarded",
+                "g",
+            )
+        ],
+        beat=[
+            BeatEntry(
+                loc,
+                "b",
+                "t",
+                "p.t",
+                Known(1.0),
+                loc,
+                "beat_schedule",
+                Options({}, "OPTIONS"),
+                "p.app",
+                "p.const.EVERY",
+            )
+        ],
+        django_settings_module="s",
+        setting_reads=["CELERY_X"],
+        noqa={1: [], 12: ["CEL101"]},
+        conf_reads=["x"],
+        crontabs=[CrontabFact(loc, "CrontabSchedule", {"hour": Known("4")}, True)],
+        noqa_comments=[NoqaComment(loc, ["E501", "CEL101"], 11, 12)],
+    )
     return facts
 
 

@@ -34,7 +34,13 @@ CONSTRUCTS = [
     ("positional-only parameters", "def f(a, /):\n    pass\n", (3, 8), 1, 7),
     ("self-documenting f-string expressions", "x = f'{a=}'\n", (3, 8), 1, 7),
     ("decorator expressions", "@buttons[0].clicked.connect\ndef f():\n    pass\n", (3, 9), 1, 1),
-    ("parenthesized context managers", "with (open(a) as f, open(b) as g):\n    pass\n", (3, 9), 1, 1),
+    (
+        "parenthesized context managers",
+        "with (open(a) as f, open(b) as g):\n    pass\n",
+        (3, 9),
+        1,
+        1,
+    ),
     ("match statements", "match x:\n    case 1:\n        pass\n", (3, 10), 1, 1),
     ("except*", "try:\n    pass\nexcept* ValueError:\n    pass\n", (3, 11), 1, 1),
     ("starred subscripts", "x = a[*b]\n", (3, 11), 1, 7),
@@ -46,8 +52,13 @@ CONSTRUCTS = [
     ("f-string expressions (PEP 701)", "x = f'''{a  # a comment\n}'''\n", (3, 12), 1, 9),
     ("f-string expressions (PEP 701)", "x = f'{f'{f'{a}'}'}'\n", (3, 12), 1, 7),
     ("type parameter defaults", "def f[T = int]():\n    pass\n", (3, 13), 1, 7),
-    ("except without parentheses", "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
-     (3, 14), 3, 1),
+    (
+        "except without parentheses",
+        "try:\n    pass\nexcept ValueError, TypeError:\n    pass\n",
+        (3, 14),
+        3,
+        1,
+    ),
     ("template strings", "x = t'{a}'\n", (3, 14), 1, 5),
 ]
 IDS = [f"{name}-{number}" for number, (name, *_) in enumerate(CONSTRUCTS)]
@@ -224,7 +235,11 @@ def _run(python: str, root: Path) -> subprocess.CompletedProcess:
 def test_same_output_under_other_interpreters(tmp_path, python):
     root = _constructs_tree(tmp_path)
     here, there = _run(sys.executable, root), _run(python, root)
-    assert (there.returncode, there.stdout, there.stderr) == (here.returncode, here.stdout, here.stderr)
+    assert (there.returncode, there.stdout, there.stderr) == (
+        here.returncode,
+        here.stdout,
+        here.stderr,
+    )
     too_new = sum(1 for _, _, version, _, _ in CONSTRUCTS if version > (3, 9))
     assert here.returncode == 1 and here.stdout.count("CEL001") == too_new + 1  # + broken.py
 

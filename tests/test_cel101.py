@@ -45,7 +45,7 @@ def test_local_literal_reports_the_variable(project):
     findings = project({"tasks.py": TASKS, "views.py": (
         "from tasks import handle\n\n"
         "def send():\n"
-        "    rows = [" + ", ".join(['"row-%04d"' % i for i in range(500)]) + "]\n"
+        "    rows = [" + ", ".join([f'"row-{i:04d}"' for i in range(500)]) + "]\n"
         "    handle.delay(rows)\n")}, select="CEL101")
     assert [(f.line, f.column) for f in findings] == [(5, 18)]
     assert "through `rows`, assigned on line 4" in findings[0].message

@@ -52,7 +52,9 @@ def test_unresolved_config_is_silent(project):
 
 
 def test_unknown_ignore_result_is_silent(project):
-    source = app_source(options="(ignore_result=IGNORE)", extra="import os\nIGNORE = os.environ['X']")
+    source = app_source(
+        options="(ignore_result=IGNORE)", extra="import os\nIGNORE = os.environ['X']"
+    )
     assert positions(project({"proj.py": source}, select="CEL102")) == []
 
 

@@ -12,6 +12,11 @@ def test_fixture_tree():
     assert_fixture_tree("CEL104", "CEL104")
 
 
+def test_old_periodic_task_decorator_only_for_a_release_that_has_it():
+    assert_fixture_tree("CEL104_legacy", "CEL104")
+    assert lint(FIXTURES / "CEL104_legacy", select="CEL104", target_version=(5, 0)) == []
+
+
 def at(path: str, needle: str, column_of: str):
     """(path, line, col, CEL104) of the line holding `needle`, at `column_of` on it."""
     lines = (TREE / path).read_text(encoding="utf-8").splitlines()
@@ -78,18 +83,20 @@ def test_environment_default_is_judged_and_named(project):
     assert "runs as often as every 1 minute (default of an environment variable)" in messages[1]
 
 
-def test_schedule_imported_from_another_module_is_unknown(project):
+def test_schedule_imported_from_another_module_is_read(project):
     findings = project({
-        "intervals.py": "FAST = 1\n",
+        "intervals.py": "FAST = 1\nif DEBUG:\n    SLOW = 1\n",
         "app.py": """
             from celery import Celery
-            from intervals import FAST
+            from intervals import FAST, SLOW, MISSING
 
             app = Celery("proj")
-            app.conf.beat_schedule = {"poll": {"task": "t", "schedule": FAST}}
+            app.conf.beat_schedule = {"poll": {"task": "t", "schedule": FAST},
+                                      "maybe": {"task": "t", "schedule": SLOW},
+                                      "gone": {"task": "t", "schedule": MISSING}}
         """,
     }, select="CEL104")
-    assert findings == []
+    assert [(f.path, f.line, f.column) for f in findings] == [("app.py", 5, 61)]
 
 
 def test_min_beat_interval_from_pyproject(tmp_path):

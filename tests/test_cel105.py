@@ -67,7 +67,10 @@ def test_slow_tasks_option_takes_patterns(project):
         @app.task
         def import_orders(): pass
     """}, select="CEL105", slow_tasks=["proj.tasks.import_*"])
-    assert positions(findings) == [("proj/tasks.py", 7, 5, "CEL105"), ("proj/tasks.py", 10, 5, "CEL105")]
+    assert positions(findings) == [
+        ("proj/tasks.py", 7, 5, "CEL105"),
+        ("proj/tasks.py", 10, 5, "CEL105"),
+    ]
     assert "listed in slow-tasks" in findings[0].message
 
 

@@ -6,7 +6,9 @@ def test_fixture_tree():
     findings = assert_fixture_tree("CEL110", "CEL110")
     by_path = {f.path: f.message for f in findings}
     assert by_path["apps/old_names.py"].startswith(
-        "CELERY_TASK_RESULT_EXPIRES = timedelta(0) turns off result expiry on the rediss result backend")
+        "CELERY_TASK_RESULT_EXPIRES = timedelta(0) turns off result expiry on the rediss result "
+        "backend"
+    )
     assert "stays in the cache" in by_path["apps/cache_config.py"]
 
 

@@ -21,7 +21,9 @@ def test_fixture_tree():
     by_line = {(f.path, f.line): f.message for f in findings}
     assert "on ForeverTask" in by_line[("proj/base.py", 5)]
     assert "self.retry() at line 12" in by_line[("proj/tasks.py", 7)]
-    assert by_line[("proj/tasks.py", 7)].endswith("set max_retries to a number (Celery's default is 3)")
+    assert by_line[("proj/tasks.py", 7)].endswith(
+        "set max_retries to a number (Celery's default is 3)"
+    )
 
 
 def test_annotation_overrides_the_option(project):

@@ -12,11 +12,15 @@ def test_same_keys_in_every_version():
 
 
 def test_silent_when_the_app_has_several_config_objects(project):
-    files = {"proj/__init__.py": "", "proj/celery.py": """
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
         from celery import Celery
         app = Celery("proj")
         app.config_from_object("proj.a")
         app.config_from_object("proj.b")
-        """, "proj/a.py": "broker_url = 'redis://'\ntask_acks_late = True\nCELERYD_CONCURRENCY = 2\n",
-        "proj/b.py": "broker_url = 'redis://'\n"}
+        """,
+        "proj/a.py": "broker_url = 'redis://'\ntask_acks_late = True\nCELERYD_CONCURRENCY = 2\n",
+        "proj/b.py": "broker_url = 'redis://'\n",
+    }
     assert project(files, select="CEL203,CEL201,CEL204") == []

@@ -28,15 +28,15 @@ DRIVER = Path(__file__).parent / "lint_every_version.py"
 def lint_everything(python: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TMPDIR", "LANG")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    done = subprocess.run([python, str(DRIVER)], cwd=str(REPO), env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+    done = subprocess.run([python, str(DRIVER)], cwd=str(REPO), env=env, capture_output=True,
+                          text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
 def where_celerylint(python: str) -> Path:
     done = subprocess.run([python, "-c", "import celerylint; print(celerylint.__file__)"],
-                          cwd=str(REPO.parent), stdout=subprocess.PIPE, universal_newlines=True,
+                          cwd=str(REPO.parent), stdout=subprocess.PIPE, text=True,
                           check=True)
     return Path(done.stdout.strip()).resolve()
 

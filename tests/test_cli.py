@@ -45,8 +45,8 @@ def run(*args: str, cwd: Path, script: bool = False) -> subprocess.CompletedProc
         command = [str(Path(sysconfig.get_path("scripts")) / "celerylint")]
     else:
         command = [sys.executable, "-m", "celerylint"]
-    return subprocess.run(command + list(args), cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    return subprocess.run(command + list(args), cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
 
 
 def lines(text: str) -> List[str]:
@@ -221,7 +221,8 @@ def test_github_format(cli_project):
     assert lines(result.stdout) == [
         "::error title=CEL001 syntax-error,file=proj/broken.py,line=1,col=11,endLine=1,endColumn=11"
         "::CEL001 syntax error for Python 3.14: '(' was never closed",
-        "::error title=CEL001 syntax-error,file=proj/noqa_other.py,line=1,col=11,endLine=1,endColumn=11"
+        "::error title=CEL001 "
+        "syntax-error,file=proj/noqa_other.py,line=1,col=11,endLine=1,endColumn=11"
         "::CEL001 syntax error for Python 3.14: '(' was never closed",
     ]
 
@@ -251,7 +252,7 @@ def test_statistics(cli_project):
     result = run("check", "--statistics", cwd=cli_project)
 
     assert result.returncode == 1
-    assert lines(result.stdout) == REPORTED + ["2     CEL001 syntax-error"]
+    assert lines(result.stdout) == [*REPORTED, "2     CEL001 syntax-error"]
 
 
 def test_rule_and_rules_commands(tmp_path):
@@ -307,9 +308,9 @@ def test_noqa_comments(cli_project):
     reported = {line.split(":")[0] for line in lines(run("check", cwd=cli_project).stdout)}
 
     assert "proj/noqa_all.py" not in reported  # bare noqa
-    assert "proj/noqa_code.py" not in reported  # noqa: CEL001
-    assert "proj/noqa_prefix.py" not in reported  # NOQA:CEL0 (a prefix, any case of noqa)
-    assert "proj/noqa_other.py" in reported  # noqa for another code
+    assert "proj/noqa_code.py" not in reported  # its noqa names CEL001
+    assert "proj/noqa_prefix.py" not in reported  # "NOQA:CEL0": a prefix, any case of noqa
+    assert "proj/noqa_other.py" in reported  # its noqa names another code
 
 
 def without_broken_proj(root: Path) -> Path:
@@ -348,7 +349,9 @@ def test_broken_files_outside_the_paths_are_named_and_exit_2(cli_project):
     assert (result.returncode, result.stdout) == (2, "")
     assert lines(result.stderr) == [
         f"celerylint: {name}: cannot analyse ('(' was never closed); "
-        "findings that depend on it may be missing" for name in ("proj/broken.py", "proj/noqa_other.py")]
+        "findings that depend on it may be missing"
+        for name in ("proj/broken.py", "proj/noqa_other.py")
+    ]
 
 
 @pytest.mark.slow
@@ -377,7 +380,7 @@ def test_exclude_replaces_the_defaults(cli_project):
 
     result = run("check", cwd=cli_project)
 
-    assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}"] + REPORTED
+    assert lines(result.stdout) == [f"build/lib.py:1:10: {SYNTAX_ERROR}", *REPORTED]
 
 
 @pytest.mark.slow
@@ -478,7 +481,9 @@ def test_beat_rule_suppression_and_options(tmp_path, config, comment, reported):
 
     result = run("check", "--extend-ignore", "CEL107", cwd=tmp_path)
 
-    assert ("proj/celeryapp.py:4:58: CEL104 " in result.stdout) is reported, result.stdout + result.stderr
+    assert ("proj/celeryapp.py:4:58: CEL104 " in result.stdout) is reported, (
+        result.stdout + result.stderr
+    )
     assert result.stderr == ""
 
 
@@ -724,7 +729,7 @@ def test_cache_dir_option_and_environment(cli_project, tmp_path):
     run("check", "--cache-dir", str(by_option), cwd=cli_project)
     env = dict(os.environ, CELERYLINT_CACHE_DIR=str(by_env))
     done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=cli_project, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          capture_output=True, text=True)
 
     assert lines(done.stdout) == REPORTED
     assert list(by_option.glob("*.json")) and list(by_env.glob("*.json"))
@@ -816,7 +821,7 @@ def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
     make_project(tmp_path, {"caf\u00e9.py": BROKEN})
     env = dict(os.environ, PYTHONIOENCODING="ascii")
     done = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=tmp_path, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          capture_output=True)
 
     assert done.returncode == 1, done.stderr
     assert done.stdout == f"caf\\xe9.py:1:11: {SYNTAX_ERROR}\n".encode("ascii")
@@ -824,8 +829,8 @@ def test_non_ascii_file_name_with_an_ascii_output_encoding(tmp_path):
 
 
 def run_raw(cwd: Path, shell_command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["/bin/sh", "-c", shell_command], cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+    return subprocess.run(["/bin/sh", "-c", shell_command], cwd=cwd, capture_output=True,
+                          text=True, timeout=300,
                           env=dict(__import__("os").environ, PYEXE=sys.executable))
 
 
@@ -849,7 +854,9 @@ def test_stdout_closed(cli_project):
 @pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_run_quietly(tmp_path):
     make_project(tmp_path, {f"m{number}.py": BROKEN for number in range(3000)})
-    result = run_raw(tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1')
+    result = run_raw(
+        tmp_path, '( "$PYEXE" -m celerylint check -j 1; echo "rc=$?" >&2 ) | head -n 1'
+    )
     assert lines(result.stdout) == [f"m0.py:1:11: {SYNTAX_ERROR}"]
     assert result.stderr == "rc=2\n"  # quiet, and not a clean exit: the output was cut
 

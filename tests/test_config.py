@@ -334,7 +334,10 @@ def test_error_names_the_file_relative_to_cwd(tmp_path, monkeypatch):
             'per-file-ignores = {"tests/*" = "CEL1"}\n',
             "'per-file-ignores' entry 'tests/*' must be a list of strings, got 'CEL1'",
         ),
-        ("target-version = 5.3\n", "'target-version' must be a version string like \"5.3\", got 5.3"),
+        (
+            "target-version = 5.3\n",
+            "'target-version' must be a version string like \"5.3\", got 5.3",
+        ),
         ('target-version = "5"\n', "'target-version' must be a version string"),
         ('target-version = "five.three"\n', "'target-version' must be a version string"),
         ('min-beat-interval = "abc"\n', "'min-beat-interval' must be a number, got 'abc'"),
@@ -373,7 +376,9 @@ def test_invalid_codes(tmp_path, body, bad):
 
 def test_celerylint_not_a_table(tmp_path):
     write(tmp_path / "pyproject.toml", "[tool]\ncelerylint = 5\n")
-    with pytest.raises(ConfigError, match=r"pyproject\.toml: \[tool\.celerylint\] must be a table, got 5"):
+    with pytest.raises(
+        ConfigError, match=r"pyproject\.toml: \[tool\.celerylint\] must be a table, got 5"
+    ):
         load_config(tmp_path)
 
 
@@ -389,7 +394,9 @@ def test_bad_toml(tmp_path):
 
 def test_non_utf8_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_bytes(b"[tool.celerylint]\n# caf\xe9\n")
-    with pytest.raises(ConfigError, match=r"pyproject\.toml: not valid UTF-8 \(byte 0xe9 on line 2\)"):
+    with pytest.raises(
+        ConfigError, match=r"pyproject\.toml: not valid UTF-8 \(byte 0xe9 on line 2\)"
+    ):
         load_config(tmp_path)
 
 
@@ -411,7 +418,8 @@ def test_bad_toml_in_a_parent_pyproject_is_reported(tmp_path):
 def test_overrides_replace_and_extend(tmp_path):
     pyproject(
         tmp_path,
-        'select = ["CEL1"]\nignore = ["CEL105"]\nextend-select = ["CEL2"]\nextend-ignore = ["CEL201"]\n',
+        'select = ["CEL1"]\nignore = ["CEL105"]\nextend-select = ["CEL2"]\nextend-ignore = '
+        '["CEL201"]\n',
     )
     config = load_config(
         tmp_path,
@@ -514,7 +522,8 @@ def test_detect_requirements_with_extras_markers_and_comments(tmp_path):
 def test_detect_requirements_pip_compile_hashes(tmp_path):
     write(
         tmp_path / "requirements.txt",
-        "celery==5.3.6 \\\n    --hash=sha256:870cc71d737c0200c397290d730344cc991d13a057534353d124c9\n",
+        "celery==5.3.6 \\\n    "
+        "--hash=sha256:870cc71d737c0200c397290d730344cc991d13a057534353d124c9\n",
     )
     assert detect_celery_version(tmp_path) == ((5, 3), "requirements.txt")
 
@@ -573,7 +582,9 @@ def test_detect_pyproject_pep621(tmp_path):
 
 
 def test_detect_pyproject_optional_dependencies(tmp_path):
-    write(tmp_path / "pyproject.toml", "[project.optional-dependencies]\nworker = ['celery~=5.2.0']\n")
+    write(
+        tmp_path / "pyproject.toml", "[project.optional-dependencies]\nworker = ['celery~=5.2.0']\n"
+    )
     assert detect_celery_version(tmp_path) == ((5, 2), "pyproject.toml")
 
 
@@ -744,8 +755,10 @@ def test_target_version_numbers_are_taken_as_written(tmp_path):
 def test_a_target_version_needs_the_tables_of_its_release(tmp_path, value):
     """Only releases whose setting tables ship with the linter (3.1 ... 5.7) can be targets."""
     message = config_error(tmp_path, f'target-version = "{value}"\n')
-    assert message.startswith(f"pyproject.toml: [tool.celerylint] 'target-version': no tables for "
-                              f"Celery {'.'.join(value.split('.')[:2])} (known releases: 3.1, 4.0, ")
+    assert message.startswith(
+        f"pyproject.toml: [tool.celerylint] 'target-version': no tables for "
+        f"Celery {'.'.join(value.split('.')[:2])} (known releases: 3.1, 4.0, "
+    )
     assert message.endswith(", 5.7)")
     pyproject(tmp_path, "")
     with pytest.raises(ConfigError, match=r"^--target-version: no tables for Celery"):
@@ -825,7 +838,9 @@ def test_unknown_codes_in_the_file(tmp_path, body, bad):
     pyproject(tmp_path, body)
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path, known_codes=KNOWN)
-    assert f"pyproject.toml: [tool.celerylint] {bad}: no rule's code starts with it" in str(info.value)
+    assert f"pyproject.toml: [tool.celerylint] {bad}: no rule's code starts with it" in str(
+        info.value
+    )
 
 
 @pytest.mark.parametrize("option, value", [("select", "CEL1,CEL999"), ("ignore", "FOO"),
@@ -863,7 +878,9 @@ def test_file_keys_wrong_values(tmp_path, body, expected):
 
 
 def test_file_keys(tmp_path):
-    pyproject(tmp_path, 'respect-gitignore = false\nforce-exclude = true\ncache-dir = "build/lint"\n')
+    pyproject(
+        tmp_path, 'respect-gitignore = false\nforce-exclude = true\ncache-dir = "build/lint"\n'
+    )
     config = load_config(tmp_path, environ={})
     assert (config.respect_gitignore, config.force_exclude) == (False, True)
     assert config.cache_dir == tmp_path / "build" / "lint"
@@ -889,7 +906,8 @@ def test_baseline_is_relative_to_the_root_or_to_the_current_directory(tmp_path, 
     pyproject(proj, 'baseline = "ci/baseline.json"\n')
     monkeypatch.chdir(tmp_path)
     assert load_config(proj / "pkg").baseline == proj / "ci" / "baseline.json"
-    assert load_config(proj, overrides={"baseline": "other.json"}).baseline == tmp_path / "other.json"
+    given = load_config(proj, overrides={"baseline": "other.json"})
+    assert given.baseline == tmp_path / "other.json"
     pyproject(proj, "")
     assert load_config(proj).baseline is None
 

@@ -8,7 +8,8 @@ by CELERYLINT_PROBE_PYTHON (default: this one), and the tests assert that:
   keys, defaults (old and new), types and deprecations; that the generator
   (scripts/celery_tables.py) makes the same table from that release's
   celery/app/defaults.py; and that kombu's transport aliases and visibility
-  timeouts agree with the shipped kombu facts;
+  timeouts agree with the shipped kombu facts; that the settings the click command
+  line reads by computed names (``worker_pidfile``) are the shipped ``cli_settings``;
 - each project under tests/fixtures/settings/, loaded into a real ``Celery`` app:
   every setting the linter resolves from a source is exactly the one Celery takes
   from a source, from the same key, with the same value; the keys the linter reports
@@ -26,7 +27,7 @@ import os
 import re
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, Set, Tuple
 
@@ -63,7 +64,7 @@ def run_probe(root: Path, *args: str):
     return json.loads(done.stdout)
 
 
-@lru_cache(maxsize=None)
+@cache
 def real_tables() -> dict:
     return run_probe(FIXTURES, "tables")
 
@@ -181,6 +182,23 @@ def test_generator_makes_the_shipped_table_from_the_probed_release():
     shipped = _data()["celery"]["{}.{}".format(*probed_version())]
     assert lowercase == shipped["lowercase_names"]
     assert settings == shipped["settings"]
+
+
+def test_cli_settings_are_what_the_probed_command_line_reads():
+    """The names the ``celery`` command line reads from app.conf although no setting
+    declares them (``worker_pidfile``, 5.4 on) are the shipped ``cli_settings``, and the
+    generator finds the same in the release's own celery/bin sources."""
+    cli = real_tables()["cli"]
+    shipped = _data()["celery"]["{}.{}".format(*probed_version())]
+    if cli is None:
+        assert shipped["cli_settings"] == []  # no click command line: argparse's reads none
+        return
+    settings = shipped["settings"]
+    declared = set(settings) | {entry["old"] for entry in settings.values()}
+    assert sorted(set(cli["reads"]) - declared) == shipped["cli_settings"]
+    sources = {path.name: path.read_text(encoding="utf-8")
+               for path in sorted(Path(cli["bin_dir"]).glob("*.py"))}
+    assert celery_tables.cli_settings(sources, declared) == shipped["cli_settings"]
 
 
 def test_kombu_facts_are_the_probed_kombus():

@@ -75,8 +75,12 @@ def test_readme_shows_the_demo_output_as_it_is():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     match = re.search(r"```text\n\$ celerylint check\n(.*?)```", readme, re.S)
     assert match, "README lacks the demo transcript"
-    proc = subprocess.run([sys.executable, "-m", "celerylint", "check"], cwd=REPO / "examples" / "demo",
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "celerylint", "check"],
+        cwd=REPO / "examples" / "demo",
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1, proc.stderr
     codes = {line.split()[1] for line in proc.stdout.splitlines()}
     assert {f"CEL10{i}" for i in range(1, 8)} <= codes, "the demo must show every mission rule"

@@ -6,7 +6,7 @@ line and column is independent of the extractor.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, Tuple
 
@@ -22,13 +22,15 @@ EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 TREES = sorted(p.name for p in EXTRACT.iterdir() if (p / "pyproject.toml").is_file())
 
 
-@lru_cache(maxsize=None)
+@cache
 def tree(name: str) -> Dict[str, FileFacts]:
     """Facts of every file of one fixture tree, keyed by path relative to the tree."""
     return {f.path: f for f in collect_tree_facts(EXTRACT / name)}
 
 
-def at(tree_name: str, path: str, needle: str, occurrence: int = 1, offset: int = 0) -> Tuple[int, int]:
+def at(
+    tree_name: str, path: str, needle: str, occurrence: int = 1, offset: int = 0
+) -> Tuple[int, int]:
     """(line, 1-based character column) of the n-th `needle` in a fixture file."""
     text = (EXTRACT / tree_name / path).read_text(encoding="utf-8")
     index = -1
@@ -215,10 +217,17 @@ def test_star_imports_relative_and_absolute():
     }
     prod = files["proj/settings/prod.py"]
     assert [(s.key, known(s.value), s.loc) for s in prod.settings] == [
-        ("CELERY_BROKER_URL", "redis://prod:6379/0", span(DJ, "proj/settings/prod.py", "CELERY_BROKER_URL")),
+        (
+            "CELERY_BROKER_URL",
+            "redis://prod:6379/0",
+            span(DJ, "proj/settings/prod.py", "CELERY_BROKER_URL"),
+        ),
         ("CELERY_TASK_ACKS_LATE", True, span(DJ, "proj/settings/prod.py", "CELERY_TASK_ACKS_LATE")),
-        ("CELERY_WORKER_MAX_TASKS_PER_CHILD", 100,
-         span(DJ, "proj/settings/prod.py", "CELERY_WORKER_MAX_TASKS_PER_CHILD")),
+        (
+            "CELERY_WORKER_MAX_TASKS_PER_CHILD",
+            100,
+            span(DJ, "proj/settings/prod.py", "CELERY_WORKER_MAX_TASKS_PER_CHILD"),
+        ),
         ("DEBUG", False, span(DJ, "proj/settings/prod.py", "DEBUG")),
     ]
 
@@ -313,30 +322,92 @@ def test_dispatch_forms_receivers_and_result_use():
         return (line, col, method, receiver, qualname, task_name, use, function)
 
     expected = [
-        row("add.delay(1, 2)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"),
+        row(
+            "add.delay(1, 2)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"
+        ),
         row("add.delay(3, 4)", "delay", "add", "orders.tasks.add", None, "used", "delay_forms"),
-        row("add.delay(5, 6)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"),
-        row("add.delay(7, 8)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"),
+        row(
+            "add.delay(5, 6)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"
+        ),
+        row(
+            "add.delay(7, 8)", "delay", "add", "orders.tasks.add", None, "discarded", "delay_forms"
+        ),
         row("add.delay(1, 2)", "delay", "add", "orders.tasks.add", None, "used", "returned", 2),
         row("add.delay(1, 2)", "delay", "add", "orders.tasks.add", None, "used", "chained_get", 3),
-        row("add.apply_async(args", "apply_async", "add", "orders.tasks.add", None, "discarded",
-            "apply_forms"),
-        row("add.apply_async((1, 2)", "apply_async", "add", "orders.tasks.add", None,
-            "discarded", "apply_forms"),
-        row("tasks.report.delay(7)", "delay", "tasks.report", "orders.tasks.report", None,
-            "discarded", "module_attribute"),
-        row("reexported_add.delay", "delay", "reexported_add", "orders.add", None, "discarded",
-            "through_package"),
-        row("report.delay(order)", "delay", "report", "orders.tasks.report", None, "discarded",
-            "locals_and_loops"),
-        row("report.delay(item)", "delay", "report", "orders.tasks.report", None, "discarded",
-            "locals_and_loops"),
+        row(
+            "add.apply_async(args",
+            "apply_async",
+            "add",
+            "orders.tasks.add",
+            None,
+            "discarded",
+            "apply_forms",
+        ),
+        row(
+            "add.apply_async((1, 2)",
+            "apply_async",
+            "add",
+            "orders.tasks.add",
+            None,
+            "discarded",
+            "apply_forms",
+        ),
+        row(
+            "tasks.report.delay(7)",
+            "delay",
+            "tasks.report",
+            "orders.tasks.report",
+            None,
+            "discarded",
+            "module_attribute",
+        ),
+        row(
+            "reexported_add.delay",
+            "delay",
+            "reexported_add",
+            "orders.add",
+            None,
+            "discarded",
+            "through_package",
+        ),
+        row(
+            "report.delay(order)",
+            "delay",
+            "report",
+            "orders.tasks.report",
+            None,
+            "discarded",
+            "locals_and_loops",
+        ),
+        row(
+            "report.delay(item)",
+            "delay",
+            "report",
+            "orders.tasks.report",
+            None,
+            "discarded",
+            "locals_and_loops",
+        ),
         row("add.s(1, 2)", "s", "add", "orders.tasks.add", None, "canvas", "canvas_forms"),
         row("add.si(3, 4)", "si", "add", "orders.tasks.add", None, "discarded", "canvas_forms"),
-        row("add.signature((5, 6)", "signature", "add", "orders.tasks.add", None, "discarded",
-            "canvas_forms"),
-        row('signature("orders.tasks.report"', "signature()", "signature", "", "orders.tasks.report",
-            "discarded", "canvas_forms"),
+        row(
+            "add.signature((5, 6)",
+            "signature",
+            "add",
+            "orders.tasks.add",
+            None,
+            "discarded",
+            "canvas_forms",
+        ),
+        row(
+            'signature("orders.tasks.report"',
+            "signature()",
+            "signature",
+            "",
+            "orders.tasks.report",
+            "discarded",
+            "canvas_forms",
+        ),
         row("chain(", "chain", "", "", None, "canvas", "canvas_forms"),
         row("add.s(1, 2), report", "s", "add", "orders.tasks.add", None, "canvas", "canvas_forms"),
         row("report.s())()", "s", "report", "orders.tasks.report", None, "canvas", "canvas_forms"),
@@ -345,22 +416,73 @@ def test_dispatch_forms_receivers_and_result_use():
         row("report.s(i)", "s", "report", "orders.tasks.report", None, "canvas", "canvas_forms"),
         row("chord(", "chord", "", "", None, "canvas", "canvas_forms"),
         row("add.s(1, 2)]", "s", "add", "orders.tasks.add", None, "canvas", "canvas_forms"),
-        row("report.s())()", "s", "report", "orders.tasks.report", None, "canvas", "canvas_forms", 2),
-        row('app.send_task("orders', "send_task", "app", "orders.celery.app", "orders.tasks.report",
-            "discarded", "send_task_forms"),
-        row('app.send_task("elsewhere', "send_task", "app", "orders.celery.app",
-            "elsewhere.remote_task", "discarded", "send_task_forms"),
+        row(
+            "report.s())()", "s", "report", "orders.tasks.report", None, "canvas", "canvas_forms", 2
+        ),
+        row(
+            'app.send_task("orders',
+            "send_task",
+            "app",
+            "orders.celery.app",
+            "orders.tasks.report",
+            "discarded",
+            "send_task_forms",
+        ),
+        row(
+            'app.send_task("elsewhere',
+            "send_task",
+            "app",
+            "orders.celery.app",
+            "elsewhere.remote_task",
+            "discarded",
+            "send_task_forms",
+        ),
         row("thing.delay(1)", "delay", "thing", "", None, "discarded", "unknown_receiver"),
-        row("add.s(1, 2).delay()", "delay", "add.s()", "orders.tasks.add", None, "discarded",
-            "signature_then_send"),
-        row("add.s(1, 2).delay()", "s", "add", "orders.tasks.add", None, "canvas",
-            "signature_then_send"),
-        row("add.si(1, 2).set(", "apply_async", "add.si().set()", "orders.tasks.add", None, "used",
-            "signature_then_send"),
-        row("add.si(1, 2).set(", "si", "add", "orders.tasks.add", None, "canvas",
-            "signature_then_send"),
-        row('app.signature("orders', "signature()", "signature", "", "orders.tasks.report", "canvas",
-            "app_signature"),
+        row(
+            "add.s(1, 2).delay()",
+            "delay",
+            "add.s()",
+            "orders.tasks.add",
+            None,
+            "discarded",
+            "signature_then_send",
+        ),
+        row(
+            "add.s(1, 2).delay()",
+            "s",
+            "add",
+            "orders.tasks.add",
+            None,
+            "canvas",
+            "signature_then_send",
+        ),
+        row(
+            "add.si(1, 2).set(",
+            "apply_async",
+            "add.si().set()",
+            "orders.tasks.add",
+            None,
+            "used",
+            "signature_then_send",
+        ),
+        row(
+            "add.si(1, 2).set(",
+            "si",
+            "add",
+            "orders.tasks.add",
+            None,
+            "canvas",
+            "signature_then_send",
+        ),
+        row(
+            'app.signature("orders',
+            "signature()",
+            "signature",
+            "",
+            "orders.tasks.report",
+            "canvas",
+            "app_signature",
+        ),
     ]
     actual = [(d.loc.line, d.loc.col, d.method, d.receiver, d.receiver_qualname, d.task_name,
                d.result_use, d.function) for d in _dispatches()]
@@ -369,8 +491,12 @@ def test_dispatch_forms_receivers_and_result_use():
 
 def test_dispatch_in_the_module_that_defines_the_task():
     [dispatch] = _dispatches("orders/tasks.py")
-    assert (dispatch.method, dispatch.receiver_qualname, dispatch.function, dispatch.result_use) == (
-        "delay", "orders.tasks.add", "kick", "discarded")
+    assert (
+        dispatch.method,
+        dispatch.receiver_qualname,
+        dispatch.function,
+        dispatch.result_use,
+    ) == ("delay", "orders.tasks.add", "kick", "discarded")
 
 
 def _dispatch_at(needle: str, method: str, occurrence: int = 1):
@@ -438,20 +564,54 @@ def test_beat_schedule_assigned_on_conf_and_updated_with_a_constant():
                 {k: known(v) for k, v in b.options.values.items()}) for n, b in entries.items()}
     crontab = "celery.schedules.crontab"
     assert rows == {
-        "every-10s": ("sched.tasks.ping", "", 10.0, "beat_schedule", "sched.celery.app",
-                      {"expires": 5}),
-        "nightly": ("sched.tasks.report", "",
-                    {"$call": crontab, "args": [], "kwargs": {"hour": 3, "minute": 0}},
-                    "beat_schedule", "sched.celery.app", {}),
-        "from-constant": ("sched.tasks.ping", "", {"$timedelta": 60.0}, "beat_schedule",
-                          "sched.celery.other", {}),
-        "add every 10": (None, "sched.tasks.test", 10.0, "add_periodic_task", "sender",
-                         {"expires": 5}),
-        "by-name": ("sched.tasks.ping", "", {"$call": crontab, "args": [],
-                                             "kwargs": {"minute": "*/15"}},
-                    "add_periodic_task", "sender", {}),
-        "hourly": ("sched.tasks.report", "", {"$call": crontab, "args": [], "kwargs": {"minute": 0}},
-                   "beat_schedule", "sched.celery.app", {}),
+        "every-10s": (
+            "sched.tasks.ping",
+            "",
+            10.0,
+            "beat_schedule",
+            "sched.celery.app",
+            {"expires": 5},
+        ),
+        "nightly": (
+            "sched.tasks.report",
+            "",
+            {"$call": crontab, "args": [], "kwargs": {"hour": 3, "minute": 0}},
+            "beat_schedule",
+            "sched.celery.app",
+            {},
+        ),
+        "from-constant": (
+            "sched.tasks.ping",
+            "",
+            {"$timedelta": 60.0},
+            "beat_schedule",
+            "sched.celery.other",
+            {},
+        ),
+        "add every 10": (
+            None,
+            "sched.tasks.test",
+            10.0,
+            "add_periodic_task",
+            "sender",
+            {"expires": 5},
+        ),
+        "by-name": (
+            "sched.tasks.ping",
+            "",
+            {"$call": crontab, "args": [], "kwargs": {"minute": "*/15"}},
+            "add_periodic_task",
+            "sender",
+            {},
+        ),
+        "hourly": (
+            "sched.tasks.report",
+            "",
+            {"$call": crontab, "args": [], "kwargs": {"minute": 0}},
+            "beat_schedule",
+            "sched.celery.app",
+            {},
+        ),
     }
 
 
@@ -527,7 +687,10 @@ def test_columns_count_characters_after_non_ascii_text():
     assert (setting.loc.line, setting.loc.col) == (3, _col(NON_ASCII, 3, "beat_schedule"))
     [dispatch] = facts.dispatches
     assert (dispatch.loc.line, dispatch.loc.col) == (5, _col(NON_ASCII, 5, "t.delay"))
-    assert [a.loc.col for a in dispatch.args] == [_col(NON_ASCII, 5, "'ü'"), _col(NON_ASCII, 5, "1)")]
+    assert [a.loc.col for a in dispatch.args] == [
+        _col(NON_ASCII, 5, "'ü'"),
+        _col(NON_ASCII, 5, "1)"),
+    ]
 
 
 def test_crlf_files_have_the_same_positions(tmp_path):
@@ -611,3 +774,39 @@ def test_options_say_what_could_not_be_read():
     }
     assert all("$unknown" not in b.options.values for b in facts.beat)
     assert facts.tasks[0].options == Options()
+
+
+# -- crontabs, reads back, switches ------------------------------------------------------
+
+def test_crontabs_made_in_code():
+    facts = tree("beat")["sched/crontabs.py"]
+    found = [(c.loc.line, c.kind, {k: v.value if v.known else "?" for k, v in c.fields.items()},
+              c.unreadable) for c in facts.crontabs]
+    assert found == [
+        (6, "crontab", {"hour": 4}, False),
+        (7, "crontab", {"minute": "0", "hour": "*/12", "day_of_week": "mon-fri"}, False),
+        (8, "crontab", {}, True),
+        (9, "crontab", {"minute": 0}, True),
+        (10, "crontab", {"hour": "?"}, False),
+        (14, "CrontabSchedule", {"hour": "3", "minute": "30"}, False),
+        (15, "CrontabSchedule", {"hour": "5"}, True),
+        (16, "CrontabSchedule", {}, True),
+        (17, "CrontabSchedule", {"day_of_week": "sun"}, False),
+    ]
+    assert facts.crontabs[0].loc == span("beat", "sched/crontabs.py", "cron(hour=HOUR)")
+
+
+def test_names_read_back_from_an_app_but_not_written():
+    facts = tree("calls")["orders/reads.py"]
+    assert facts.conf_reads == ["order_timeout", "order_limit", "order_retries", "order_backoff"]
+
+
+def test_calls_switched_by_a_setting():
+    facts = tree("calls")["orders/reads.py"]
+    (throttle,) = [f for f in facts.functions if f.name == "throttle"]
+    sleeps = [(c.loc.line, c.switch) for c in throttle.calls if c.qualname == "time.sleep()"]
+    assert [(line, switch.name if switch else None) for line, switch in sleeps] == [
+        (21, "ORDER_THROTTLE"), (22, "ORDER_PAUSE_MS"), (24, "ORDER_SLOW_MODE"), (26, None),
+        (27, None)]
+    assert sleeps[0][1].default == Unknown()
+    assert sleeps[1][1].default == Known(0) and sleeps[2][1].default == Known(False)

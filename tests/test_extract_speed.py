@@ -79,7 +79,8 @@ class Together(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         name = "visit_" + type(node).__name__
-        return any([getattr(v, name)(node) is not False for v in self.visitors])
+        # a list, not a generator: every visitor is called even after one says True
+        return any([getattr(v, name)(node) is not False for v in self.visitors])  # noqa: C419
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         name = "leave_" + type(original_node).__name__
@@ -135,7 +136,7 @@ class _Marked:
         self.events, self.mark = events, mark
 
     def append(self, event) -> None:
-        self.events.append((self.mark,) + event)
+        self.events.append((self.mark, *event))
 
 
 CASES = sources()
@@ -169,8 +170,14 @@ def test_walk_nests_its_visitors(name, text):
         pytest.skip("not parseable")
     ours = record_two(lambda recorders: walk(module, *recorders))
     assert ours == record_two(lambda recorders: module.visit(Together(recorders)))
-    assert ours[:2] == [("first", "visit_Module", id(module)), ("second", "visit_Module", id(module))]
-    assert ours[-2:] == [("second", "leave_Module", id(module)), ("first", "leave_Module", id(module))]
+    assert ours[:2] == [
+        ("first", "visit_Module", id(module)),
+        ("second", "visit_Module", id(module)),
+    ]
+    assert ours[-2:] == [
+        ("second", "leave_Module", id(module)),
+        ("first", "leave_Module", id(module)),
+    ]
 
 
 @pytest.mark.parametrize("name,text", CASES, ids=[c[0] for c in CASES])
@@ -199,7 +206,7 @@ def test_extraction_visits_no_leaf_node():
     """walk() does not enter LEAF_NODES: the visitors must have nothing to do there."""
     leaf_types = [t for t in NODE_TYPES if issubclass(t, LEAF_NODES)]
     assert len(leaf_types) > 20
-    for visitor in VISITORS + (FeatureVisitor,):
+    for visitor in (*VISITORS, FeatureVisitor):
         for leaf in leaf_types:
             for method in ("visit_" + leaf.__name__, "leave_" + leaf.__name__):
                 assert getattr(visitor, method, None) is getattr(cst.CSTVisitor, method, None)

@@ -363,7 +363,7 @@ def test_read_invalid_utf8_reports_line_and_column(tmp_path):
 
 
 def test_read_invalid_byte_column_counts_characters(tmp_path):
-    path = write(tmp_path / "bad.py", "x = 1\n# ☕é ".encode("utf-8") + b"\x80\n")
+    path = write(tmp_path / "bad.py", "x = 1\n# ☕é ".encode() + b"\x80\n")
 
     source = read_source(path)
 

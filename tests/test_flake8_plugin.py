@@ -70,7 +70,7 @@ def test_file_mode_reports_code_at_line_and_character_column(proj):
     assert done.returncode == 1, done.stderr
     # Line 8 fires at the schedule value; the key before it holds a non-ASCII character
     # and the column still counts characters.  Line 9 (6 s) passes min-beat-interval = 5
-    # from [tool.celerylint]; line 10 carries `# noqa: CEL104`; celerylint's own
+    # from [tool.celerylint]; line 10 carries a noqa comment for CEL104; celerylint's own
     # `ignore = ["CEL104"]` does not apply under flake8.
     assert rows(done.stdout, "CEL104") == {("proj/celery.py", 8, 62, "CEL104")}
     line = (proj / "proj/celery.py").read_text(encoding="utf-8").splitlines()[7]
@@ -172,7 +172,7 @@ def test_the_root_comes_from_the_file_not_the_current_directory(proj, tmp_path):
     assert ("../flake8_project/proj/celery.py", 8, 62, "CEL104") in from_unrelated
     assert from_unrelated == runner_rows(unrelated, relative)
     in_project = rows(flake8(proj, "--select", "CEL", "proj/celery.py").stdout)
-    assert {(row[0].replace("../flake8_project/", ""),) + row[1:] for row in from_unrelated} == \
+    assert {(row[0].replace("../flake8_project/", ""), *row[1:]) for row in from_unrelated} == \
         in_project
 
 
@@ -327,8 +327,11 @@ def test_whole_project_run_parses_only_what_the_runner_parses(proj, monkeypatch,
     clear_memo()
     parsed = []
     real_parse = engine.parse_and_extract
-    monkeypatch.setattr(engine, "parse_and_extract",
-                        lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest))
+    monkeypatch.setattr(
+        engine,
+        "parse_and_extract",
+        lambda text, path, *rest: parsed.append(path) or real_parse(text, path, *rest),
+    )
     walks = []
     real_walk = engine.project_files
     monkeypatch.setattr(engine, "project_files",

@@ -43,8 +43,8 @@ CELERY_TAIL = ("\nfrom celery import Celery, shared_task\napp = Celery('fuzz')\n
                "@shared_task(name='t')\ndef t(x):\n    return x\nt.delay(1)\n")
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.filterwarnings(
-        "ignore:The recursion limit will not be reset"),  # celerylint.parse raises it for its thread
+    # celerylint.parse raises the recursion limit for its thread
+    pytest.mark.filterwarnings("ignore:The recursion limit will not be reset"),
 ]
 FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
                 suppress_health_check=list(HealthCheck))
@@ -98,7 +98,7 @@ def engine_and_plugin(root: Path, source: str) -> None:
         assert not result.internal_errors, result.internal_errors
         clear_memo()
         with time_limit(CALL_SECONDS):
-            findings, failures = check_text(str(path), source)
+            _findings, failures = check_text(str(path), source)
         assert failures == [], failures
     finally:
         os.chdir(old)
@@ -147,8 +147,21 @@ def mutate(data: bytes, kind: str, rng: random.Random) -> bytes:
     return data[:at] + inserted + data[at:]
 
 
-KINDS = ["flip", "truncate", "nul", "bom", "cr", "escape", "invalid utf-8", "deep nesting",
-         "nesting the parser takes", "deep expression", "coding cookie", "line continuation", "unclosed string"]
+KINDS = [
+    "flip",
+    "truncate",
+    "nul",
+    "bom",
+    "cr",
+    "escape",
+    "invalid utf-8",
+    "deep nesting",
+    "nesting the parser takes",
+    "deep expression",
+    "coding cookie",
+    "line continuation",
+    "unclosed string",
+]
 TREES = sorted(random.Random(7).sample(
     sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and any(p.rglob("*.py"))), 7))
 CASES = 14

@@ -29,7 +29,7 @@ def git_env(tmp_path: Path) -> dict:
 
 def git(cwd: Path, env: dict, *args: str) -> bytes:
     return subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=cwd, env=env,
-                          check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout
+                          check=True, capture_output=True).stdout
 
 
 def git_init(path: Path, env: dict) -> Path:
@@ -53,7 +53,7 @@ def ignored_by_git(top: Path, env: dict, paths: Sequence[str]) -> List[str]:
     done = subprocess.run(["git", "-c", "core.quotePath=false", "check-ignore", "-z",
                            "--no-index", "--stdin"], cwd=top, env=env,
                           input=b"\0".join(os.fsencode(p) for p in paths) + b"\0",
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          capture_output=True)
     assert done.returncode in (0, 1), done.stderr
     return sorted(name for name in os.fsdecode(done.stdout).split("\0") if name)
 

@@ -29,8 +29,12 @@ def test_untokenizable_text_falls_back_to_physical_lines():
 
 
 def _runner(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json", "app.py"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "celerylint", "check", "--format", "json", "app.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     return sorted((f["line"], f["column"], f["code"]) for f in json.loads(proc.stdout))
 
 

@@ -61,7 +61,9 @@ def write_project(root: Path, file_names: bool = True) -> None:
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8", errors="surrogatepass")
+        path.write_text(
+            textwrap.dedent(text).lstrip("\n"), encoding="utf-8", errors="surrogatepass"
+        )
 
 
 def check(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -121,10 +123,13 @@ def test_github_format_one_command_per_finding(project, expected):
         assert match, line
         properties = dict(item.split("=", 1) for item in match.group("properties").split(","))
         assert set(properties) == {"title", "file", "line", "col", "endLine", "endColumn"}
-        if FORGED in match.group("data"):  # harmless inside a line: the newline before it is escaped
+        # harmless inside a line: the newline before it is escaped
+        if FORGED in match.group("data"):
             assert "%0A" in match.group("data").split(FORGED)[0]
-    assert f"file=proj/evil%0A%3A%3Aerror file=x%3A%3Ay\\x1b[31m%0D\\u2028.py," in lines[0] or any(
-        "file=proj/evil%0A%3A%3Aerror file=x%3A%3Ay\\x1b[31m%0D\\u2028.py," in line for line in lines)
+    assert "file=proj/evil%0A%3A%3Aerror file=x%3A%3Ay\\x1b[31m%0D\\u2028.py," in lines[0] or any(
+        "file=proj/evil%0A%3A%3Aerror file=x%3A%3Ay\\x1b[31m%0D\\u2028.py," in line
+        for line in lines
+    )
 
 
 @pytest.mark.slow
@@ -152,9 +157,22 @@ def test_flake8_one_line_per_finding(tmp_path):
     assert sum("\\x1b[31m" in line for line in lines) == sum(EVIL in f["message"] for f in runner)
 
 
-@pytest.mark.parametrize("character", LINE_BREAKS + ["\x1b", "\x00", "\x7f", "\x9b", "\u202e",
-                                                     "\u2066", "\u200f", "\ufeff", "\udcff",
-                                                     "\U000e0041"])
+@pytest.mark.parametrize(
+    "character",
+    [
+        *LINE_BREAKS,
+        "\x1b",
+        "\x00",
+        "\x7f",
+        "\x9b",
+        "\u202e",
+        "\u2066",
+        "\u200f",
+        "\ufeff",
+        "\udcff",
+        "\U000e0041",
+    ],
+)
 def test_escape_control_leaves_nothing_that_breaks_or_moves_text(character):
     escaped = escape_control(f"a{character}b")
     assert escaped.startswith("a\\") and escaped.endswith("b")
@@ -192,8 +210,10 @@ def test_sarif_uris_are_percent_encoded(project):
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             for r in json.loads(done.stdout)["runs"][0]["results"]}
     assert "proj/evil%0A%3A%3Aerror%20file%3Dx%3A%3Ay%1B%5B31m%0D%E2%80%A8.py" in uris
-    assert all(set(uri) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/%")
-               for uri in uris)
+    assert all(
+        set(uri) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/%")
+        for uri in uris
+    )
 
 
 def test_sarif_uri_of_ordinary_and_awkward_names():

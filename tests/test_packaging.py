@@ -1,4 +1,6 @@
-"""The wheel ships the rules inside ``celerylint.rules``, and the code stays Python 3.9-compatible."""
+"""The wheel ships the rules inside ``celerylint.rules``, and the code stays Python
+3.9-compatible."""
+
 from __future__ import annotations
 
 import ast
@@ -38,9 +40,13 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copytree(REPO / name, source / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = workdir / "dist"
-    result = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     (built,) = out.glob("celerylint-*.whl")
     return built
@@ -52,7 +58,9 @@ def test_wheel_ships_rules_inside_the_package(wheel):
 
     assert "celerylint/rules/__init__.py" in names
     assert "celerylint/rules/cel001_syntax_error.py" in names
-    shipped_rules = {name.rsplit("/", 1)[1] for name in names if name.startswith("celerylint/rules/")}
+    shipped_rules = {
+        name.rsplit("/", 1)[1] for name in names if name.startswith("celerylint/rules/")
+    }
     assert shipped_rules == {path.name for path in (REPO / "rules").glob("*.py")}
     top_level = {name.split("/", 1)[0] for name in names}
     assert "rules" not in top_level
@@ -83,7 +91,9 @@ def test_wheel_ships_the_celery_tables(wheel):
 @pytest.mark.slow
 def test_wheel_declares_entry_points(wheel):
     with zipfile.ZipFile(wheel) as archive:
-        (entry_points_file,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+        (entry_points_file,) = [
+            n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")
+        ]
         text = archive.read(entry_points_file).decode("utf-8")
     entry_points = configparser.ConfigParser()
     entry_points.read_string(text)
@@ -105,27 +115,35 @@ def test_installed_wheel_lists_rules_from_its_own_copy(wheel, tmp_path):
     venv.EnvBuilder().create(env_dir)
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
-    site_packages = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                   stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
+    site_packages = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    ).stdout.strip()
     outer = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    Path(site_packages, "outer-site-packages.pth").write_text("\n".join(sorted(outer)) + "\n", encoding="utf-8")
+    Path(site_packages, "outer-site-packages.pth").write_text(
+        "\n".join(sorted(outer)) + "\n", encoding="utf-8"
+    )
     install = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index",
                               "--disable-pip-version-check", "--quiet", str(wheel)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert install.returncode == 0, install.stdout
 
     # the venv's copy, not an editable install of the checkout, is what runs
     where = subprocess.run([str(python), "-c", "import celerylint.rules as r; print(r.__file__)"],
-                           cwd=tmp_path, stdout=subprocess.PIPE, universal_newlines=True, check=True)
+                           cwd=tmp_path, stdout=subprocess.PIPE, text=True, check=True)
     installed = Path(where.stdout.strip()).resolve()
     assert str(installed).startswith(str(env_dir.resolve())), installed
 
     listed = subprocess.run([str(bin_dir / "celerylint"), "rules"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                            capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     codes = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
     assert "CEL001" in codes
-    expected = sorted(path.stem.split("_", 1)[0].upper() for path in (REPO / "rules").glob("cel*.py"))
+    expected = sorted(
+        path.stem.split("_", 1)[0].upper() for path in (REPO / "rules").glob("cel*.py")
+    )
     assert codes == expected
 
 
@@ -176,9 +194,20 @@ def test_the_repository_pre_commit_configuration_is_valid():
 
 def test_vermin_finds_nothing_newer_than_python_3_9():
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from vermin.main import main; sys.exit(main())", "--target=3.9-", "--no-tips", "--violations",
-         *SOURCE_DIRS],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from vermin.main import main; sys.exit(main())",
+            "--target=3.9-",
+            "--no-tips",
+            "--violations",
+            *SOURCE_DIRS,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -189,7 +218,9 @@ def test_sources_parse_with_python_3_9_grammar():
         try:
             ast.parse(source, filename=str(path), feature_version=(3, 9))
         except SyntaxError as error:
-            pytest.fail(f"{path.relative_to(REPO)}:{error.lineno}: not Python 3.9 syntax: {error.msg}")
+            pytest.fail(
+                f"{path.relative_to(REPO)}:{error.lineno}: not Python 3.9 syntax: {error.msg}"
+            )
 
 
 def _runtime_annotations(tree: ast.Module):
@@ -217,7 +248,11 @@ def test_no_union_operator_in_evaluated_annotations():
         if postponed:
             continue
         for annotation in _runtime_annotations(tree):
-            if annotation is not None and any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
-                                               for n in ast.walk(annotation)):
+            if annotation is not None and any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
+                for n in ast.walk(annotation)
+            ):
                 offenders.append(f"{path.relative_to(REPO)}:{annotation.lineno}")
-    assert not offenders, "add `from __future__ import annotations` or use Optional/Union: " + ", ".join(offenders)
+    assert not offenders, (
+        "add `from __future__ import annotations` or use Optional/Union: " + ", ".join(offenders)
+    )

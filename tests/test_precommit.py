@@ -90,7 +90,7 @@ def try_repo(hook_repo: Path, target: Path, home: Path, *files: str) -> subproce
         [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "celerylint",
          *selection, "--color", "never"],
         cwd=target, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        universal_newlines=True, timeout=900)
+        text=True, timeout=900)
 
 
 def test_hook_definition_matches_the_cli():
@@ -140,7 +140,9 @@ def test_hook_reports_only_on_the_files_it_is_given(tmp_path, hook_repo, pre_com
     assert "CEL" not in result.stdout
 
 
-def test_hook_names_a_broken_file_the_given_ones_may_depend_on(tmp_path, hook_repo, pre_commit_home):
+def test_hook_names_a_broken_file_the_given_ones_may_depend_on(
+    tmp_path, hook_repo, pre_commit_home
+):
     """Never silent: findings in the given files may depend on a file that cannot be parsed."""
     target = git_repo(tmp_path / "target", {
         "proj/__init__.py": "",

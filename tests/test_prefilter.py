@@ -75,6 +75,7 @@ def parsed_paths(root: Path, monkeypatch) -> List[str]:
     b"from celery import shared_task\n",
     b"from celery.task import periodic_task\n",
     b"from celery.decorators import task\n",
+    b"from celery import (\n    Celery as _C,\n    task,\n)\n",  # Celery 4's callable module
     b"@app.task(bind=True)\ndef f(self):\n    pass\n",
     b"app.add_periodic_task(10, ping)\n",
     b"add.delay(1)\n",
@@ -96,6 +97,8 @@ def parsed_paths(root: Path, monkeypatch) -> List[str]:
     b"result = GroupResult.restore(group_id)\n",
     b"results = ResultSet([])\n",
     b"meta = app.backend.get_task_meta(task_id)\n",
+    b"from celery.schedules import crontab\nNIGHTLY = crontab(hour=3)\n",
+    b"from django_celery_beat.models import CrontabSchedule\n",
 ])
 def test_scan_passes_every_kind_of_fact(text):
     assert may_hold_facts(text)
@@ -110,8 +113,10 @@ def test_scan_passes_every_kind_of_fact(text):
     b"self.conf = conf\nvalue = self.conf.get('x')\n",  # reads no app's settings
     b'"""Runs under Celery: start a celery worker first."""\n',  # Celery not called
     b"import re\nprint(re.match('(a)', 'a').group(1))\n",  # no celery
+    b"from huey import crontab\nNIGHTLY = crontab(hour=3)\n",  # huey's crontab
     b"from pretix.base.signals import periodic_task\n",  # no celery
     b"from superset.result_set import SupersetResultSet\n",
+    b"from celery import states\nfrom proj import task\n",  # the task of another module
 ])
 def test_scan_rejects_look_alikes(text):
     assert not may_hold_facts(text)
@@ -149,11 +154,14 @@ def test_summary_of_a_rejected_file():
         b"class B(base.Plain):\n    pass\n"
         b"x = settings.BROKER_HOSTS + my_settings.BROKER_OTHER + self.settings.CELERY_X\n"
         b"y = settings.lower_case\n"
+        b"z = (app.conf.worker_port, conf['lock_ttl'], conf.get(u'other'), getattr(app.conf,"
+        b" 'fourth'), myconf.not_this, app.conf.r_name)\n"
         b"from . import shared_task\n",
         "celery.jobs", False)
     assert {"MyTask", "Alias", "base", "Deep", "Plain"} <= summary.class_words
     assert "Other" not in summary.class_words  # imported, but no header names it
     assert summary.setting_reads == {"BROKER_HOSTS", "CELERY_X"}
+    assert summary.conf_reads == {"worker_port", "lock_ttl", "other", "fourth", "r_name"}
     assert summary.imports_celery
     assert not skipped_summary(b"from . import shared_task\n", "proj.jobs", False).imports_celery
 
@@ -197,7 +205,8 @@ def test_files_reading_a_written_setting_are_parsed(monkeypatch):
     root = PREFILTER_TREES / "setting_read"
     assert [(path, code) for path, _, _, code, _ in equal_findings(root)] == [
         ("proj/conf.py", "CEL202"), ("proj/conf.py", "CEL201")]  # BROKER_RETRY_LIMIT only
-    assert "proj/failover.py" in parsed_paths(root, monkeypatch)
+    parsed = parsed_paths(root, monkeypatch)
+    assert "proj/failover.py" in parsed and "proj/pool.py" in parsed
 
 
 def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):
@@ -218,9 +227,13 @@ def test_relative_imports_inside_a_package_named_celery(tmp_path, monkeypatch):
 
 def test_files_without_celery_are_not_parsed(tmp_path):
     (tmp_path / "plain.py").write_text("import os\nX = os.sep\n", encoding="utf-8")
-    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False)
+    facts, parsed, _ = extract_file(
+        str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=False
+    )
     assert not parsed and facts.imports == [] and facts.error is None
-    facts, parsed, _ = extract_file(str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True)
+    facts, parsed, _ = extract_file(
+        str(tmp_path / "plain.py"), str(tmp_path), ["."], need_full=True
+    )
     assert parsed and facts.imports
 
 
@@ -240,22 +253,27 @@ def test_a_broken_file_that_can_hold_facts_is_parsed_and_reported(tmp_path):
 
 
 def test_referenced_files_are_parsed(tmp_path, monkeypatch):
-    write_tree(tmp_path, {
-        "proj/__init__.py": "from .jobs import add\n",
-        "proj/jobs.py": "from proj.base import Base\n\nclass Add(Base):\n    def run(self):\n        pass\n"
-                        "\nadd = Add()\n",
-        "proj/base.py": "from proj.core import Core\n\nclass Base(Core):\n    pass\n",
-        "proj/core.py": "import os\n\nclass Core(object):\n    pass\n",
-        "proj/app.py": "from celery import Celery\n\napp = Celery('proj')\n"
-                       "app.config_from_object('proj.conf')\n",
-        "proj/conf.py": "from proj.conf_base import *\n\nbroker_url = 'redis://'\n",
-        "proj/conf_base.py": "X = 1\n",
-        "proj/views.py": "from proj import add\n\ndef view():\n    add.delay(1)\n",
-        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
-        "site/settings.py": "from site.base import *\n",
-        "site/base.py": "Y = 1\n",
-        "unrelated.py": "import os\n\ndef f():\n    return os.sep\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "proj/__init__.py": "from .jobs import add\n",
+            "proj/jobs.py": "from proj.base import Base\n\nclass Add(Base):\n"
+            "    def run(self):\n        pass\n"
+            "\nadd = Add()\n",
+            "proj/base.py": "from proj.core import Core\n\nclass Base(Core):\n    pass\n",
+            "proj/core.py": "import os\n\nclass Core(object):\n    pass\n",
+            "proj/app.py": "from celery import Celery\n\napp = Celery('proj')\n"
+            "app.config_from_object('proj.conf')\n",
+            "proj/conf.py": "from proj.conf_base import *\n\nbroker_url = 'redis://'\n",
+            "proj/conf_base.py": "X = 1\n",
+            "proj/views.py": "from proj import add\n\ndef view():\n    add.delay(1)\n",
+            "manage.py": "import os\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+            "site/settings.py": "from site.base import *\n",
+            "site/base.py": "Y = 1\n",
+            "unrelated.py": "import os\n\ndef f():\n    return os.sep\n",
+        },
+    )
     assert parsed_paths(tmp_path, monkeypatch) == [
         "manage.py",  # DJANGO_SETTINGS_MODULE
         "proj/__init__.py",  # re-exports the dispatched task

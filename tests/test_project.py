@@ -4,21 +4,24 @@ resolved to tasks, and the queue each task goes to."""
 from __future__ import annotations
 
 import textwrap
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict
 
 import pytest
 
 from celerylint.project import Project
+from celerylint.tables import NEWEST_KNOWN
 from conftest import collect_tree_facts
 
 EXTRACT = Path(__file__).parent / "fixtures" / "extract"
 
 
-@lru_cache(maxsize=None)
+@cache
 def view(name: str) -> Project:
-    return Project(collect_tree_facts(EXTRACT / name))
+    # the tasks and beat trees use celery.task.periodic_task: Celery 4's
+    target = (4, 4) if name in ("tasks", "beat") else NEWEST_KNOWN
+    return Project(collect_tree_facts(EXTRACT / name), target)
 
 
 def project_of(tmp_path: Path, files: Dict[str, str]) -> Project:
@@ -70,7 +73,8 @@ def test_django_settings_merge_with_precedence_and_namespace():
         "worker_max_tasks_per_child": (100, "module", "proj/settings/prod.py"),
         "task_time_limit": (300, "module", "proj/settings/base.py"),
         "task_soft_time_limit": (90, "module", "proj/settings/common.py"),
-        # DEBUG, SECRET_KEY and the unprefixed task_always_eager are not read with namespace="CELERY"
+        # DEBUG, SECRET_KEY and the unprefixed task_always_eager are not read with
+        # namespace="CELERY"
     }
     assert app(project, "proj.celery.app").unresolved_sources == []
 
@@ -89,32 +93,53 @@ def test_django_settings_module_named_in_manage_py():
         "broker_url": ("amqp://guest@rabbit//", "module", "site_cfg/settings.py")}
 
 
-@pytest.mark.parametrize("qualname, expected", [
-    ("forms.by_string.app", {
-        "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
-        "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
-        "task_serializer": ("json", "module", "celeryconfig.py"),
-    }),
-    ("forms.by_module.app", {
-        "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
-        "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
-        "task_serializer": ("json", "module", "celeryconfig.py"),
-    }),
-    ("forms.by_class.app", {
-        "broker_url": ("redis://class:6379/0", "class", "forms/by_class.py"),
-        "task_acks_late": (True, "class", "forms/by_class.py"),
-    }),
-    ("forms.by_colon.app", {  # a class and its base class in another module
-        "task_acks_late": (True, "class", "forms/conf.py"),
-        "task_default_queue": ("from-derived-class", "class", "forms/conf.py"),
-    }),
-    ("forms.by_keyword.app", {
-        "task_acks_late": (True, "class", "forms/conf.py"),
-        "task_default_queue": ("from-base-class", "class", "forms/conf.py"),
-    }),
-    ("forms.unresolved.app", {"broker_url": ("redis://explicit", "celery-kwarg", "forms/unresolved.py")}),
-    ("forms.missing.app", {}),
-])
+@pytest.mark.parametrize(
+    "qualname, expected",
+    [
+        (
+            "forms.by_string.app",
+            {
+                "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
+                "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
+                "task_serializer": ("json", "module", "celeryconfig.py"),
+            },
+        ),
+        (
+            "forms.by_module.app",
+            {
+                "broker_url": ("redis://celeryconfig:6379/0", "module", "celeryconfig.py"),
+                "task_default_queue": ("from-celeryconfig", "module", "celeryconfig.py"),
+                "task_serializer": ("json", "module", "celeryconfig.py"),
+            },
+        ),
+        (
+            "forms.by_class.app",
+            {
+                "broker_url": ("redis://class:6379/0", "class", "forms/by_class.py"),
+                "task_acks_late": (True, "class", "forms/by_class.py"),
+            },
+        ),
+        (
+            "forms.by_colon.app",
+            {  # a class and its base class in another module
+                "task_acks_late": (True, "class", "forms/conf.py"),
+                "task_default_queue": ("from-derived-class", "class", "forms/conf.py"),
+            },
+        ),
+        (
+            "forms.by_keyword.app",
+            {
+                "task_acks_late": (True, "class", "forms/conf.py"),
+                "task_default_queue": ("from-base-class", "class", "forms/conf.py"),
+            },
+        ),
+        (
+            "forms.unresolved.app",
+            {"broker_url": ("redis://explicit", "celery-kwarg", "forms/unresolved.py")},
+        ),
+        ("forms.missing.app", {}),
+    ],
+)
 def test_config_from_object_forms(qualname, expected):
     assert settings_of(view("config_forms"), qualname) == expected
 
@@ -400,7 +425,9 @@ def test_settings_that_cannot_be_read_leave_the_app_unresolved(tmp_path):
         """,
     })
     for readable in ("proj.first", "proj.second"):
-        assert settings_of(project, readable) == {"task_acks_late": (True, "conf-update", "proj.py")}
+        assert settings_of(project, readable) == {
+            "task_acks_late": (True, "conf-update", "proj.py")
+        }
         assert app(project, readable).unresolved_sources == []
     third = app(project, "proj.third")
     assert third.unresolved_sources == ["extra"]
@@ -410,7 +437,8 @@ def test_settings_that_cannot_be_read_leave_the_app_unresolved(tmp_path):
 
 
 def test_app_built_by_an_unreadable_factory_is_known_by_its_configuration(tmp_path):
-    """`app = celery_class(...)` cannot be followed, but config_from_object marks it a Celery app."""
+    """`app = celery_class(...)` cannot be followed, but config_from_object marks it a Celery
+    app."""
     project = project_of(tmp_path, {
         "proj/__init__.py": "",
         "proj/celery.py": """
@@ -451,3 +479,71 @@ def test_rules_ask_the_view_and_never_read_the_files():
                      if "project.files" in path.read_text(encoding="utf-8")
                      or "project.index" in path.read_text(encoding="utf-8"))
     assert readers == []
+
+
+# -- reads back, switches, crontabs, schedulers ------------------------------------------
+
+def test_reads_back_follow_each_apps_namespace(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            plain = Celery("plain")
+            plain.conf.update(lock_ttl=1, LOCK_TTL=1)
+            django = Celery("django")
+            django.config_from_object("proj.conf", namespace="CELERY")
+            """,
+        "proj/conf.py": "CELERY_LOCK_TTL = 1\nCELERY_OWN_KEY = 1\nCELERY_OTHER = 1\n",
+        "proj/use.py": """
+            from django.conf import settings
+            from proj.celery import plain
+
+            def f():
+                return plain.conf.lock_ttl, settings.CELERY_OWN_KEY
+            """})
+    plain, django = app(project, "proj.celery.plain"), app(project, "proj.celery.django")
+    assert project.reads_back(plain, "lock_ttl") and not project.reads_back(plain, "LOCK_TTL")
+    assert project.reads_back(django, "CELERY_LOCK_TTL") and project.reads_back(django, "lock_ttl")
+    assert project.reads_back(plain, "CELERY_OWN_KEY")  # settings.KEY: as written, any app
+    assert not project.reads_back(django, "CELERY_OTHER")
+
+
+def test_django_setting_and_switches(tmp_path):
+    from celerylint.facts import CallSwitch, Known
+
+    files = {"manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 's.prod')\n",
+             "s/__init__.py": "", "s/base.py": "DELAY = 5\nOFF = 0\n",
+             "s/prod.py": "from s.base import *\nDELAY = 0\n"}
+    project = project_of(tmp_path, files)
+    assert project.django_setting("DELAY") == Known(0)
+    assert project.django_setting("MISSING") is None
+    assert project.switched_on(CallSwitch("DELAY")) is False
+    assert project.switched_on(CallSwitch("MISSING")) is None
+    assert project.switched_on(CallSwitch("MISSING", Known(2))) is True
+    del files["manage.py"]
+    (tmp_path / "no_module").mkdir()
+    value = project_of(tmp_path / "no_module", files).django_setting("DELAY")
+    assert value is not None and not value.known
+
+
+def test_crontabs_and_the_scheduler_of_each_entry(tmp_path):
+    project = project_of(tmp_path, {
+        "proj/__init__.py": "",
+        "proj/celery.py": """
+            from celery import Celery
+            from celery.schedules import crontab
+            app = Celery("proj")
+            app.conf.beat_scheduler = "proj.sched:Sched"
+            app.conf.beat_schedule = {"a": {"task": "t", "schedule": crontab(hour=4)}}
+            other = Celery("other")
+            other.conf.beat_schedule = {"b": {"task": "t", "schedule": 60}}
+            """,
+        "proj/sched.py": """
+            from django_celery_beat.schedulers import DatabaseScheduler
+
+            class Sched(DatabaseScheduler):
+                pass
+            """})
+    assert [(path, c.loc.line) for path, c in project.crontabs()] == [("proj/celery.py", 5)]
+    answers = {view.fact.name: project.database_scheduler(view) for view in project.beat}
+    assert answers == {"a": True, "b": False}

@@ -22,10 +22,16 @@ TRIGGER = b"\nadd.delay(1)  # a dispatch: celerylint needs this file\n"
 
 
 def run_check(root: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "celerylint", "check", "--format", "json", *args],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, timeout=timeout)
-    assert result.returncode in (0, 1, 2), f"crashed with {result.returncode}: {result.stderr[-2000:]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "celerylint", "check", "--format", "json", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode in (0, 1, 2), (
+        f"crashed with {result.returncode}: {result.stderr[-2000:]}"
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -74,7 +80,9 @@ def test_damage_in_a_file_without_celery_facts_is_not_reported(tmp_path, data):
 def test_python_warnings_as_errors_do_not_become_syntax_errors(tmp_path, monkeypatch, celery_words):
     # CI jobs often run with PYTHONWARNINGS=error; an invalid escape warns, it is not invalid
     monkeypatch.setenv("PYTHONWARNINGS", "error")
-    root = project(tmp_path, "escapes.py", celery_words + b'PATTERN = "\\d+"\nassert (PATTERN, 1)\n')
+    root = project(
+        tmp_path, "escapes.py", celery_words + b'PATTERN = "\\d+"\nassert (PATTERN, 1)\n'
+    )
     result = run_check(root, "--no-cache", "-j", "1")
     assert (result.returncode, findings(result)) == (0, [])
 
@@ -86,7 +94,7 @@ def test_binary_file_named_py(tmp_path):
 
 
 def test_nul_byte(tmp_path):
-    line, column, message = only_cel001(tmp_path, "x.py", b"x = 1\ny = '\x00'\n" + TRIGGER)
+    _line, _column, message = only_cel001(tmp_path, "x.py", b"x = 1\ny = '\x00'\n" + TRIGGER)
     assert "binary" in message
 
 
@@ -95,13 +103,15 @@ def test_latin1_file_with_a_coding_cookie(tmp_path):
 
 
 def test_invalid_utf8_byte_is_reported_at_its_position(tmp_path):
-    line, column, message = only_cel001(tmp_path, "x.py", "x = 1\ny = 'é".encode("utf-8") + b"\xff'\n" + TRIGGER)
+    line, column, message = only_cel001(
+        tmp_path, "x.py", "x = 1\ny = 'é".encode() + b"\xff'\n" + TRIGGER
+    )
     assert (line, column) == (2, 7)
     assert "0xff" in message
 
 
 def test_unknown_encoding_in_the_cookie(tmp_path):
-    line, column, message = only_cel001(tmp_path, "x.py", b"# coding: klingon\nx = 1\n" + TRIGGER)
+    line, _column, message = only_cel001(tmp_path, "x.py", b"# coding: klingon\nx = 1\n" + TRIGGER)
     assert line == 1 and "klingon" in message
 
 
@@ -116,8 +126,9 @@ def test_twenty_thousand_lines(tmp_path):
 
 @pytest.mark.slow
 def test_deeply_nested_parentheses(tmp_path):
-    line, column, message = only_cel001(tmp_path, "x.py",
-                                        b"x = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n" + TRIGGER)
+    line, column, message = only_cel001(
+        tmp_path, "x.py", b"x = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n" + TRIGGER
+    )
     assert (line, column, message) == (
         1, 205, "syntax error for Python 3.14: too many nested parentheses (more than 200 levels)")
 
@@ -129,8 +140,11 @@ def test_deeply_nested_parentheses(tmp_path):
     b"x = a" + b".b" * 10_000 + b"\n",
     b"x = f" + b"()" * 10_000 + b"\n"])
 def test_long_chains_are_refused_at_once(tmp_path, chain):
-    line, column, message = only_cel001(tmp_path, "x.py", chain + TRIGGER)
-    assert (line, message) == (1, "expression too long to analyse (more than 1000 chained operations)")
+    line, _column, message = only_cel001(tmp_path, "x.py", chain + TRIGGER)
+    assert (line, message) == (
+        1,
+        "expression too long to analyse (more than 1000 chained operations)",
+    )
 
 
 @pytest.mark.slow
@@ -142,7 +156,9 @@ def test_moderately_nested_code_still_parses(tmp_path):
 @pytest.mark.slow
 def test_crlf_line_endings_and_a_form_feed(tmp_path):
     assert_clean(tmp_path, "ok.py", b"x = 1\r\n\x0c\r\ndef f():\r\n    return x\r\n" + TRIGGER)
-    assert only_cel001(tmp_path, "x.py", b"x = 1\r\n\x0c\r\ny = 2\r\ndef f(:\r\n    pass\r\n" + TRIGGER)[:2] == (4, 6)
+    assert only_cel001(
+        tmp_path, "x.py", b"x = 1\r\n\x0c\r\ny = 2\r\ndef f(:\r\n    pass\r\n" + TRIGGER
+    )[:2] == (4, 6)
 
 
 @pytest.mark.slow
@@ -162,8 +178,8 @@ def test_two_byte_order_marks(tmp_path):
 def test_non_ascii_columns_count_characters(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    assert only_cel001(tmp_path / "a", "x.py", "s = ('ééé' +\n".encode("utf-8") + TRIGGER)[:2] == (1, 5)
-    assert only_cel001(tmp_path / "b", "x.py", "s = 'ééé' + 'x\n".encode("utf-8") + TRIGGER)[:2] == (1, 13)
+    assert only_cel001(tmp_path / "a", "x.py", "s = ('ééé' +\n".encode() + TRIGGER)[:2] == (1, 5)
+    assert only_cel001(tmp_path / "b", "x.py", "s = 'ééé' + 'x\n".encode() + TRIGGER)[:2] == (1, 13)
 
 
 def test_unreadable_file(tmp_path):

@@ -83,8 +83,15 @@ def test_describe_seconds(seconds, text):
 
 
 def entry(schedule_value: Value, **fields) -> BeatEntry:
-    defaults = dict(loc=NO_LOC, name=None, task=None, task_ref="", schedule=schedule_value,
-                    schedule_loc=NO_LOC, setting="beat_schedule")
+    defaults = {
+        "loc": NO_LOC,
+        "name": None,
+        "task": None,
+        "task_ref": "",
+        "schedule": schedule_value,
+        "schedule_loc": NO_LOC,
+        "setting": "beat_schedule",
+    }
     defaults.update(fields)
     return BeatEntry(**defaults)
 

@@ -30,7 +30,7 @@ EVERY_MINOR = [(3, 1), (4, 0), (4, 1), (4, 2), (4, 3), (4, 4), (5, 0), (5, 1), (
 def test_regenerating_from_the_releases_on_pypi_gives_the_shipped_file(tmp_path):
     done = subprocess.run([sys.executable, str(REPO / "scripts" / "celery_tables.py"), "--check",
                            "--downloads", str(tmp_path)], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
+                          stderr=subprocess.STDOUT, text=True, timeout=600)
     assert done.returncode == 0, done.stdout
     assert "up to date" in done.stdout
 
@@ -117,7 +117,9 @@ def test_added_and_removed_releases():
 
 
 def test_a_key_is_looked_up_in_the_other_releases():
-    assert setting_elsewhere("CELERY_RIAK_BACKEND_SETTINGS", None, (5, 7)) == "riak_backend_settings"
+    assert (
+        setting_elsewhere("CELERY_RIAK_BACKEND_SETTINGS", None, (5, 7)) == "riak_backend_settings"
+    )
     assert setting_elsewhere("CELERY_TASK_QUEUE_HA_POLICY", "CELERY", (5, 7)) == \
         "task_queue_ha_policy"
     assert setting_elsewhere("worker_eta_task_limit", None, (5, 3)) == "worker_eta_task_limit"
@@ -161,7 +163,7 @@ IMPORTED = textwrap.dedent("""
 
 def imported_modules(code: str, cwd) -> list:
     done = subprocess.run([sys.executable, "-c", IMPORTED.format(run=code)], cwd=str(cwd),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])

@@ -40,44 +40,60 @@ def settings(text: str) -> Dict[str, Value]:
     return {s.key: s.value for s in facts.settings}  # the last write of each key
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("5", 5),
-    ("0x10", 16),
-    ("1_000", 1000),
-    ("2.5", 2.5),
-    ("'text'", "text"),
-    ("'con' 'cat'", "concat"),
-    ("f'plain'", "plain"),
-    ("True", True),
-    ("None", None),
-    ("[1, 'a', None]", [1, "a", None]),
-    ("(1, 2)", [1, 2]),
-    ("{'a': 1, 'b': (2, 3)}", {"a": 1, "b": [2, 3]}),
-    ("{**{'a': 1}, 'b': 2}", {"a": 1, "b": 2}),
-    ("dict(a=1, b='x')", {"a": 1, "b": "x"}),
-    ("ONCE", 30),
-    ("ONCE * 2 + 1", 61),
-    ("-ONCE", -30),
-    ("10 / 4", 2.5),
-    ("7 // 2", 3),
-    ("7 % 4", 3),
-    ("'redis://' + NAME + ':6379'", "redis://redis:6379"),
-    ("not True", False),
-    ("timedelta(minutes=5, seconds=30)", {"$timedelta": 330.0}),
-    ("timedelta(1)", {"$timedelta": 86400.0}),
-    ("datetime.timedelta(hours=ONCE)", {"$timedelta": 108000.0}),
-    ("crontab(minute='*/5', hour='9-17')",
-     {"$call": "celery.schedules.crontab", "args": [], "kwargs": {"minute": "*/5", "hour": "9-17"}}),
-    ("crontab()", {"$call": "celery.schedules.crontab", "args": [], "kwargs": {}}),
-    ("schedule(run_every=ONCE)",
-     {"$call": "celery.schedules.schedule", "args": [], "kwargs": {"run_every": 30}}),
-    ("Queue('q', Exchange('x'), routing_key='k')",
-     {"$call": "kombu.Queue", "args": ["q", {"$call": "kombu.Exchange", "args": ["x"], "kwargs": {}}],
-      "kwargs": {"routing_key": "k"}}),
-    ("int('5')", 5),
-    ("bool('false')", True),  # the builtin: any non-empty string is true
-    ("str(ONCE)", "30"),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("5", 5),
+        ("0x10", 16),
+        ("1_000", 1000),
+        ("2.5", 2.5),
+        ("'text'", "text"),
+        ("'con' 'cat'", "concat"),
+        ("f'plain'", "plain"),
+        ("True", True),
+        ("None", None),
+        ("[1, 'a', None]", [1, "a", None]),
+        ("(1, 2)", [1, 2]),
+        ("{'a': 1, 'b': (2, 3)}", {"a": 1, "b": [2, 3]}),
+        ("{**{'a': 1}, 'b': 2}", {"a": 1, "b": 2}),
+        ("dict(a=1, b='x')", {"a": 1, "b": "x"}),
+        ("ONCE", 30),
+        ("ONCE * 2 + 1", 61),
+        ("-ONCE", -30),
+        ("10 / 4", 2.5),
+        ("7 // 2", 3),
+        ("7 % 4", 3),
+        ("'redis://' + NAME + ':6379'", "redis://redis:6379"),
+        ("not True", False),
+        ("timedelta(minutes=5, seconds=30)", {"$timedelta": 330.0}),
+        ("timedelta(1)", {"$timedelta": 86400.0}),
+        ("datetime.timedelta(hours=ONCE)", {"$timedelta": 108000.0}),
+        (
+            "crontab(minute='*/5', hour='9-17')",
+            {
+                "$call": "celery.schedules.crontab",
+                "args": [],
+                "kwargs": {"minute": "*/5", "hour": "9-17"},
+            },
+        ),
+        ("crontab()", {"$call": "celery.schedules.crontab", "args": [], "kwargs": {}}),
+        (
+            "schedule(run_every=ONCE)",
+            {"$call": "celery.schedules.schedule", "args": [], "kwargs": {"run_every": 30}},
+        ),
+        (
+            "Queue('q', Exchange('x'), routing_key='k')",
+            {
+                "$call": "kombu.Queue",
+                "args": ["q", {"$call": "kombu.Exchange", "args": ["x"], "kwargs": {}}],
+                "kwargs": {"routing_key": "k"},
+            },
+        ),
+        ("int('5')", 5),
+        ("bool('false')", True),  # the builtin: any non-empty string is true
+        ("str(ONCE)", "30"),
+    ],
+)
 def test_known_values(expression, expected):
     value = evaluate(expression)
     assert (value.known, value.value, value.overridable) == (True, expected, False)

@@ -72,23 +72,41 @@ def chain(template: str, count: int, first: str) -> str:
 
 
 HOSTILE = {
-    "string doubling 23 deep": (chain("a{n} = a{p} + a{p}", 23, 'a0 = "ab"'), "a23", ("a5", "ab" * 32)),
+    "string doubling 23 deep": (
+        chain("a{n} = a{p} + a{p}", 23, 'a0 = "ab"'),
+        "a23",
+        ("a5", "ab" * 32),
+    ),
     "list doubling 23 deep": (chain("a{n} = a{p} + a{p}", 23, "a0 = [1]"), "a23", ("a3", [1] * 8)),
-    "nested list doubling 30 deep": (chain("a{n} = [a{p}, a{p}]", 30, "a0 = 1"), "a30", ("a1", [1, 1])),
+    "nested list doubling 30 deep": (
+        chain("a{n} = [a{p}, a{p}]", 30, "a0 = 1"),
+        "a30",
+        ("a1", [1, 1]),
+    ),
     "string times three billion": ("big = 'a' * 3000000000\nok = 'a' * 3\n", "big", ("ok", "aaa")),
     "int times string": ("big = 3000000000 * 'ab'\n", "big", None),
     "list times three billion": ("big = [0] * 3000000000\nok = [0] * 2\n", "big", ("ok", [0, 0])),
     "list of lists multiplied": ("inner = [0] * 1000\nbig = [inner] * 10000000\n", "big", None),
-    "repeated squaring": (chain("n{n} = n{p} * n{p}", 40, "n0 = 2"), "n40", ("n5", 2 ** 32)),
-    "nested dicts": (chain("d{n} = {{'a': d{p}, 'b': d{p}}}", 30, "d0 = {'k': 'v'}"), "d30",
-                     ("d1", {"a": {"k": "v"}, "b": {"k": "v"}})),
-    "dicts spread and nested": (chain("d{n} = {{**d{p}, 'x{n}': d{p}, 'y{n}': d{p}}}", 30,
-                                      "d0 = {'k': 'v'}"), "d30", None),
+    "repeated squaring": (chain("n{n} = n{p} * n{p}", 40, "n0 = 2"), "n40", ("n5", 2**32)),
+    "nested dicts": (
+        chain("d{n} = {{'a': d{p}, 'b': d{p}}}", 30, "d0 = {'k': 'v'}"),
+        "d30",
+        ("d1", {"a": {"k": "v"}, "b": {"k": "v"}}),
+    ),
+    "dicts spread and nested": (
+        chain("d{n} = {{**d{p}, 'x{n}': d{p}, 'y{n}': d{p}}}", 30, "d0 = {'k': 'v'}"),
+        "d30",
+        None,
+    ),
     "tuple doubling": (chain("t{n} = t{p} + t{p}", 30, "t0 = (1, 'x')"), "t30", None),
     "huge format width": ("big = '%0999999999d' % 1\nstar = '%*d' % (999999999, 1)\n", "big", None),
     "huge int literals": ("big = 0x" + "f" * 200_000 + "\nbig = " + "9" * 4000 + "\n", "big", None),
-    "huge timedelta": ("from datetime import timedelta\nbig = timedelta(days=10 ** 10)\n"
-                       "big = timedelta(weeks=1e300 * 1e300)\n", "big", None),
+    "huge timedelta": (
+        "from datetime import timedelta\nbig = timedelta(days=10 ** 10)\n"
+        "big = timedelta(weeks=1e300 * 1e300)\n",
+        "big",
+        None,
+    ),
 }
 
 
@@ -228,7 +246,9 @@ def test_long_name_chains_are_unknown():
 
 
 def test_evaluated_values_serialise():
-    facts = parse_and_extract(chain("a{n} = [a{p}]", 200, "a0 = 1"), "settings.py", "settings", False)
+    facts = parse_and_extract(
+        chain("a{n} = [a{p}]", 200, "a0 = 1"), "settings.py", "settings", False
+    )
     json.dumps(to_data(facts))  # no value deeper than the JSON encoder's recursion
     deepest = {s.key: s.value for s in facts.settings}["a200"]
     assert not deepest.known

@@ -2,9 +2,10 @@
 
 Core: ``tree`` (positions, the multi-visitor ``walk``), ``context`` (the per-file state all
 visitors share: imports, constants, scopes, evaluator), ``scope`` (scopes, function bodies),
-``shapes``, ``names``.  Subjects: ``apps`` (apps, config sources, settings), ``tasks``,
-``dispatches``, ``beat``; ``calls`` sends each call to one subject's handler.  To add a fact,
-add a visitor method or a call handler in its subject's module (a new visitor: ``VISITORS``).
+``shapes``, ``names``, ``switches``.  Subjects: ``apps`` (apps, config sources, settings),
+``tasks`` (and ``presets``), ``dispatches``, ``beat``, ``crontabs``, ``reads`` (settings read
+back); ``calls`` sends each call to one subject's handler.  To add a fact, add a visitor
+method or a call handler in its subject's module (a new visitor: ``VISITORS``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from celerylint.extract.apps import AppsVisitor
 from celerylint.extract.calls import CallVisitor
 from celerylint.extract.context import FileContext
 from celerylint.extract.dispatches import DispatchVisitor
+from celerylint.extract.reads import ReadsVisitor
 from celerylint.extract.scope import ScopeVisitor
 from celerylint.extract.tasks import TasksVisitor
 from celerylint.extract.tree import LEAF_NODES, node_spans, walk
@@ -27,7 +29,7 @@ __all__ = ["LEAF_NODES", "VISITORS", "FileContext", "extract", "node_spans", "wa
 
 # The order the visitors see each node in (they leave it in the reverse order):
 # ScopeVisitor first, so that the others see the def they visit as the current scope.
-VISITORS = (ScopeVisitor, AppsVisitor, TasksVisitor, DispatchVisitor, CallVisitor)
+VISITORS = (ScopeVisitor, AppsVisitor, TasksVisitor, DispatchVisitor, CallVisitor, ReadsVisitor)
 
 
 def extract(module: cst.Module, path: str, module_name: str, is_package: bool,

@@ -41,8 +41,8 @@ class AppsVisitor(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         ctx = self.ctx
         value = node.value
-        for target in node.targets:
-            target = target.target
+        for assign_target in node.targets:
+            target = assign_target.target
             if isinstance(target, cst.Name):
                 if isinstance(value, cst.Call):
                     ctx.assign_target[id(value)] = target.value
@@ -105,7 +105,7 @@ def celery_app(ctx: FileContext, node: cst.Call, cls: str) -> None:
 def _app_variable(ctx: FileContext, var: str) -> str:
     """The qualified name of the app assigned to ``var``, remembered for the file."""
     scope = [] if ctx.at_module_level() else [s.fact.name for s in ctx.functions[-1:]]
-    qualname = ".".join([p for p in [ctx.module] + scope + [var] if p])
+    qualname = ".".join([p for p in [ctx.module, *scope, var] if p])
     ctx.app_vars[var] = qualname
     return qualname
 
@@ -207,7 +207,7 @@ def _subscript_assign(ctx: FileContext, target: cst.Subscript, value: cst.BaseEx
     ``<...>.beat_schedule["name"] = {...}``."""
     key_node = _single_index(target)
     key = string(key_node) if key_node is not None else None
-    if key is None:
+    if key_node is None or key is None:
         return
     app = ctx.conf_receiver(target.value)
     if app is not None:

@@ -5,7 +5,7 @@ an entry's options are what Celery would send its task with.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -50,7 +50,17 @@ def entry(ctx: FileContext, name: str, key_node: cst.CSTNode, value: cst.CSTNode
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(key_node), name=name, task=task, task_ref="",
         schedule=ctx.evaluate(fields["schedule"]),
-        schedule_loc=ctx.loc(fields["schedule"]), options=options, setting=setting, app=app))
+        schedule_loc=ctx.loc(fields["schedule"]), options=options, setting=setting, app=app,
+        schedule_ref=schedule_ref(ctx, fields["schedule"])))
+
+
+def schedule_ref(ctx: FileContext, node: cst.CSTNode) -> str:
+    """The qualified name of an imported constant a schedule is written as (read by the
+    project view), "" for anything else."""
+    dotted = dotted_name(node)
+    if not dotted or dotted.split(".")[0] not in ctx.imports:
+        return ""
+    return ctx.resolve_strict(dotted)
 
 
 def _entry_options(ctx: FileContext, value: cst.Dict,
@@ -94,7 +104,8 @@ def periodic_task_entry(ctx: FileContext, node: cst.FunctionDef, task: TaskFact,
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(node.name), name=task.qualname, task=task.name, task_ref=task.qualname,
         schedule=task.options.values["run_every"], schedule_loc=ctx.loc(run_every),
-        options=options, setting="periodic_task", app=""))
+        options=options, setting="periodic_task", app="",
+        schedule_ref=schedule_ref(ctx, run_every)))
 
 
 # -- add_periodic_task -----------------------------------------------------------------
@@ -111,10 +122,12 @@ def add_periodic_task(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -
     ctx.facts.beat.append(BeatEntry(
         loc=ctx.loc(node), name=name, task=task_name, task_ref=task_ref,
         schedule=ctx.evaluate(schedule), schedule_loc=ctx.loc(schedule),
-        options=options, setting="add_periodic_task", app=ctx.app_qualname(receiver)))
+        options=options, setting="add_periodic_task", app=ctx.app_qualname(receiver),
+        schedule_ref=schedule_ref(ctx, schedule)))
 
 
-def _periodic_task_args(ctx: FileContext, node: cst.Call):
+def _periodic_task_args(ctx: FileContext, node: cst.Call) -> Tuple[
+        Optional[cst.BaseExpression], Optional[cst.BaseExpression], Optional[str], Options]:
     """(schedule node, signature node, name, options) of an add_periodic_task call."""
     given = dict(zip(("schedule", "sig"), (a.value for a in positional(node))))
     options = Options()
@@ -140,12 +153,12 @@ def _signed_task(ctx: FileContext, sig: Optional[cst.CSTNode]) -> Tuple[Optional
     return None, ""
 
 
-def signature_options(ctx: FileContext, sig: Optional[cst.CSTNode]
-                      ) -> Tuple[Optional[cst.CSTNode], Options]:
+def signature_options(ctx: FileContext, sig: Optional[cst.BaseExpression]
+                      ) -> Tuple[Optional[cst.BaseExpression], Options]:
     """The signature under ``.set(...)`` calls, and the options it carries
     (``t.signature(args, expires=5)``, ``signature("t", options={...})``,
     ``t.s().set(expires=5)``)."""
-    calls = []
+    calls: List[Tuple[cst.Call, Tuple[str, ...]]] = []
     while isinstance(sig, cst.Call) and isinstance(sig.func, cst.Attribute) \
             and sig.func.attr.value == "set" and len(calls) < 8:
         calls.append((sig, ("immutable",)))

@@ -1,7 +1,7 @@
 """Which subject a call belongs to: each call goes to at most one handler.
 
 By what the called name resolves to first (an app class, ``signature``, a canvas
-function, the environment), else by the method's name (``.delay``,
+function, the environment, a crontab), else by the method's name (``.delay``,
 ``.config_from_object``, ``.update``, ``.add_periodic_task``, ``.task``).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Callable, Dict, Optional
 
 import libcst as cst
 
-from celerylint.extract import apps, beat, dispatches, tasks
+from celerylint.extract import apps, beat, crontabs, dispatches, tasks
 from celerylint.extract.context import FileContext
 from celerylint.extract.names import (CANVAS_FUNCS, CELERY_CLASSES, DISPATCH_METHODS,
                                       SIGNATURE_FUNCS)
@@ -21,7 +21,7 @@ MethodHandler = Callable[[FileContext, cst.Call, cst.CSTNode], None]  # (ctx, ca
 
 ENVIRON_SETTERS = ("os.environ.setdefault", "os.putenv")
 METHOD_HANDLERS: Dict[str, MethodHandler] = {
-    **{method: dispatches.dispatch_method for method in DISPATCH_METHODS},
+    **dict.fromkeys(DISPATCH_METHODS, dispatches.dispatch_method),
     "config_from_object": apps.config_from_object,
     "update": apps.update_call,
     "add_periodic_task": beat.add_periodic_task,
@@ -58,4 +58,6 @@ def _function_handler(ctx: FileContext, qualname: str) -> Optional[FunctionHandl
         return dispatches.canvas_call
     if qualname in ENVIRON_SETTERS or qualname.endswith("environ.setdefault"):
         return apps.environ_call
+    if crontabs.is_crontab_maker(qualname):
+        return crontabs.crontab_call
     return None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Literal, Optional, Set, Tuple, Union
+from typing import Dict, List, Literal, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from celerylint.extract.names import OTHER_TASK_LIBRARIES
 from celerylint.extract.tree import Span
-from celerylint.facts import Arg, Dispatch, FileFacts, FunctionFact, ImportFact, Loc, Value
+from celerylint.facts import (Arg, CallSwitch, Dispatch, FileFacts, FunctionFact, ImportFact, Loc,
+                              Value)
 from celerylint.modules import absolute_module
 from celerylint.values import Evaluator, dotted_name
 
@@ -45,9 +46,16 @@ class FunctionScope:
         self.params = params
         # local name -> (how, assigned node, line) of each binding
         self.assigns: Dict[str, List[Tuple[BindingKind, cst.CSTNode, int]]] = {}
-        self.name_counts: Counter = Counter()
+        self.name_counts: Counter[str] = Counter()
         self.pending_args: List[Tuple[Arg, cst.CSTNode]] = []  # to follow to their locals
         self.stored: List[Tuple[Dispatch, str]] = []  # dispatches assigned to a local
+        # (first line, last line, setting) of the bodies of ``if settings.X:`` blocks
+        self.switched: List[Tuple[int, int, CallSwitch]] = []
+
+    def switch_at(self, line: int) -> Optional[CallSwitch]:
+        """The setting tested by the innermost ``if settings.X:`` whose body holds ``line``."""
+        inside = [switch for start, end, switch in self.switched if start <= line <= end]
+        return inside[-1] if inside else None
 
 
 class FileContext:
@@ -79,7 +87,7 @@ class FileContext:
         """Imports, definitions and constants of the module's top level (also inside
         if/try/with blocks), known before the walk so that names used above their
         definition resolve."""
-        assigned: Counter = Counter()
+        assigned: Counter[str] = Counter()
         for stmt in statements(module.body):
             if isinstance(stmt, (cst.Import, cst.ImportFrom)):
                 self.add_imports(stmt)
@@ -152,14 +160,14 @@ class FileContext:
             if not aliased or aliased.split(".")[0] == parts[0] or parts[0] in seen:
                 return ".".join([self.module, dotted]) if self.module else dotted
             seen.add(parts[0])
-            dotted = ".".join([aliased] + parts[1:])
+            dotted = ".".join([aliased, *parts[1:]])
 
     def _through_imports(self, parts: List[str]) -> Optional[str]:
         """The name with its longest imported head replaced by the import's target."""
         for cut in range(len(parts), 0, -1):
             head = ".".join(parts[:cut])
             if head in self.imports:
-                return ".".join([self.imports[head]] + parts[cut:])
+                return ".".join([self.imports[head], *parts[cut:]])
         return None
 
     def follow_constant(self, node: cst.CSTNode) -> cst.CSTNode:
@@ -216,7 +224,7 @@ def string(node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def statements(body) -> List[cst.CSTNode]:
+def statements(body: Sequence[cst.CSTNode]) -> List[cst.CSTNode]:
     """Top-level small and compound statements of a module or block, looking
     into if/try/with blocks that run at import time."""
     out: List[cst.CSTNode] = []
@@ -230,7 +238,7 @@ def statements(body) -> List[cst.CSTNode]:
     return out
 
 
-def _block_statements(stmt) -> List[cst.CSTNode]:
+def _block_statements(stmt: Union[cst.If, cst.Try, cst.With]) -> List[cst.CSTNode]:
     """statements() of an if/try/with's body, its else branches and its handlers."""
     out = statements(stmt.body.body)
     orelse = getattr(stmt, "orelse", None)

@@ -46,6 +46,8 @@ class DispatchVisitor(cst.CSTVisitor):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         scope = self.ctx.current()
+        if scope is None:
+            return
         for arg, node in scope.pending_args:
             _follow_local(self.ctx, scope, arg, node)
         for dispatch, name in scope.stored:
@@ -57,6 +59,8 @@ class DispatchVisitor(cst.CSTVisitor):
 
 def dispatch_method(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> None:
     """``<receiver>.delay(...)`` and the other DISPATCH_METHODS."""
+    if not isinstance(node.func, cst.Attribute):  # calls.py routes only `x.method(...)` here
+        return
     method = DISPATCH_METHODS[node.func.attr.value]
     dotted = dotted_name(receiver) or ""
     if method == "send_task":
@@ -157,7 +161,8 @@ def _spread(node: cst.CSTNode) -> ArgNodes:
             return [(None, e.value) for e in node.elements]
     if isinstance(node, cst.Dict):
         if all(isinstance(e, cst.DictElement) for e in node.elements):
-            return [(string(e.key), e.value) for e in node.elements]
+            return [(string(e.key), e.value) for e in node.elements
+                    if isinstance(e, cst.DictElement)]
     return [(None, node)]
 
 

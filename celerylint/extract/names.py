@@ -10,8 +10,10 @@ from typing import Dict
 from celerylint.facts import BeatSource, DispatchMethod
 
 CELERY_CLASSES = {"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"}
+# Old releases' decorators among these (``celery.task``, ``celery.decorators.task``) make a
+# task only for a target release that has them (the project view asks the shipped tables).
 SHARED_TASK = {"celery.shared_task", "celery.app.shared_task", "celery.decorators.task",
-               "celery.task.task"}
+               "celery.task.task", "celery.task", "celery.task.base.task"}
 PERIODIC_TASK = {"celery.task.periodic_task", "celery.decorators.periodic_task",
                  "celery.task.base.periodic_task"}
 SIGNATURE_FUNCS = {"celery.signature", "celery.canvas.signature", "celery.canvas.Signature",

@@ -5,17 +5,19 @@ class on its ``visit_`` and leaves it on its ``leave_`` (the walk leaves in reve
 order), so the other visitors see the def they visit as the innermost scope.  It
 records imports inside defs, class bases, the module-level ``if``/``except`` blocks
 that settings are written in, and per function what the rules read of
-its body: calls, ``with`` items, an early return, and the locals that dispatch
+its body: calls (with the setting that switches them: ``extract/switches.py``),
+``with`` items, an early return, and the locals that dispatch
 arguments are followed to.
 """
 from __future__ import annotations
 
-from typing import Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
 from celerylint.extract.context import BindingKind, FileContext, FunctionScope
 from celerylint.extract.shapes import qualified_shape, shape
+from celerylint.extract.switches import argument_switch, setting_read
 from celerylint.facts import Call, FunctionFact
 from celerylint.values import dotted_name
 
@@ -68,7 +70,9 @@ class ScopeVisitor(cst.CSTVisitor):
         if not self.ctx.at_module_level():  # the module's own are read before the walk
             self.ctx.add_imports(node)
 
-    visit_ImportFrom = visit_Import
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if not self.ctx.at_module_level():
+            self.ctx.add_imports(node)
 
     def _enter_conditional(self, node: cst.CSTNode) -> None:
         """Module-level code under an `if` or an `except` runs only sometimes."""
@@ -79,8 +83,16 @@ class ScopeVisitor(cst.CSTVisitor):
         if not self.ctx.functions:
             self.ctx.conditional -= 1
 
-    visit_If = visit_ExceptHandler = _enter_conditional
+    visit_ExceptHandler = _enter_conditional
     leave_If = leave_ExceptHandler = _leave_conditional
+
+    def visit_If(self, node: cst.If) -> None:
+        self._enter_conditional(node)
+        scope = self.ctx.current()
+        switch = setting_read(self.ctx, node.test) if scope is not None else None
+        if scope is not None and switch is not None:
+            start, _, end, _ = self.ctx.positions[id(node.body)]
+            scope.switched.append((start, end, switch))
 
     # -- names and locals ------------------------------------------------------
     def visit_Name(self, node: cst.Name) -> None:
@@ -133,13 +145,15 @@ class ScopeVisitor(cst.CSTVisitor):
         scope = ctx.current()
         if scope is not None:
             text = shape(node)
+            loc = ctx.loc(node)
             scope.fact.calls.append(Call(
-                shape=text, qualname=qualified_shape(ctx, text), loc=ctx.loc(node),
-                keywords=[a.keyword.value for a in node.args if a.keyword is not None]))
+                shape=text, qualname=qualified_shape(ctx, text), loc=loc,
+                keywords=[a.keyword.value for a in node.args if a.keyword is not None],
+                switch=argument_switch(ctx, node) or scope.switch_at(loc.line)))
 
 
 def _parameters(params: cst.Parameters) -> Set[str]:
-    names = {p.name.value for p in params.params + params.kwonly_params + params.posonly_params}
+    names = {p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)}
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
             names.add(star.name.value)
@@ -149,7 +163,7 @@ def _parameters(params: cst.Parameters) -> Set[str]:
 def _ends_in_exit(stmt: cst.If) -> bool:
     """Whether the last statement of the if's body is a return or a raise."""
     block = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else [stmt.body]
-    smalls = []
+    smalls: List[cst.CSTNode] = []
     for inner in block:
         smalls.extend(inner.body if isinstance(inner, _SMALL_LINES) else [inner])
     return bool(smalls) and isinstance(smalls[-1], (cst.Return, cst.Raise))

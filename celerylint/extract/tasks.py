@@ -1,27 +1,92 @@
 """Tasks: ``@shared_task``, ``@app.task`` and ``@periodic_task`` functions with their
-options, ``app.task(func)`` calls, and module-level Task classes with a ``run``
-method (their options are their class attributes).
+options (module-level ones, and ones defined inside functions), ``app.task(func)`` calls,
+module-level Task classes with a ``run`` method (their options are their class
+attributes), and functions decorated by a name that may be a task preset (``presets``).
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from celerylint.extract import beat
+from celerylint.extract import beat, presets
 from celerylint.extract.context import FileContext, positional
 from celerylint.extract.names import PERIODIC_TASK, SHARED_TASK
-from celerylint.facts import Loc, SettingAssign, TaskDecorator, TaskFact, Value
-from celerylint.values import dotted_name
+from celerylint.facts import Known, Loc, SettingAssign, TaskDecorator, TaskFact, Value
+from celerylint.values import dotted_name, short_source
 
 
 class TasksVisitor(cst.CSTVisitor):
     def __init__(self, ctx: FileContext):
         self.ctx = ctx
+        self.wrapper: Optional[presets.WrapperBody] = None  # the module-level def walked
+        self.shadows: List[bool] = []  # per nested def: does it rebind the wrapper's **kwargs
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.ctx.def_at_module_level():
-            _task_from_decorators(self.ctx, node)
+        ctx = self.ctx
+        if ctx.def_at_module_level():
+            _task_from_decorators(ctx, node, True)
+            self.wrapper = presets.start_wrapper(node, "")
+        elif self._method_of_celery_subclass():
+            self.wrapper = presets.start_wrapper(node, f"{ctx.classes[0]}.")
+        elif self.wrapper is not None:
+            shadows = presets.rebinds_kwargs(self.wrapper, node)
+            self.wrapper.shadowed += shadows
+            self.shadows.append(shadows)
+            if not ctx.classes:
+                task = _task_from_decorators(ctx, node, False)
+                if task is not None:
+                    self.wrapper.nested_tasks.append(task)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        wrapper = self.wrapper
+        if wrapper is None:
+            return
+        if original_node is wrapper.node:
+            if not presets.finish_wrapper(self.ctx, wrapper):
+                self.ctx.facts.tasks.extend(wrapper.nested_tasks)
+            self.wrapper = None
+        elif self.shadows:
+            wrapper.shadowed -= self.shadows.pop()
+
+    def _method_of_celery_subclass(self) -> bool:
+        ctx = self.ctx
+        return len(ctx.classes) == 1 and len(ctx.functions) == 1 \
+            and f"{ctx.module}.{ctx.classes[0]}" in ctx.celery_subclasses
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.wrapper is not None:
+            presets.wrapper_call(self.ctx, self.wrapper, node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        ctx = self.ctx
+        if self.wrapper is not None:
+            for target in node.targets:
+                presets.wrapper_store(self.wrapper, target.target, node.value)
+        elif ctx.at_module_level() and len(node.targets) == 1 \
+                and isinstance(node.targets[0].target, cst.Name):
+            presets.from_assign(ctx, node.targets[0].target.value, node.value,
+                                ctx.loc(node.targets[0].target))
+
+    def visit_If(self, node: cst.If) -> None:
+        if self.wrapper is not None:
+            self.wrapper.tests.append(node.test)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if self.wrapper is not None and self.wrapper.tests:
+            self.wrapper.tests.pop()
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        if self.wrapper is not None:
+            presets.wrapper_dict(self.wrapper, node)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self.wrapper is not None and "beat_schedule" in node.value:
+            self.wrapper.mentions_beat = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.wrapper is not None and node.attr.value in ("beat_schedule", "add_periodic_task"):
+            self.wrapper.mentions_beat = True
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         if self.ctx.def_at_module_level():
@@ -47,21 +112,53 @@ def task_call(ctx: FileContext, node: cst.Call, receiver: cst.CSTNode) -> None:
         ctx.task_calls.append((args[0].value.value, ctx.app_qualname(receiver), node))
 
 
-def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef) -> None:
-    """The task of the first decorator that makes one, if any."""
+def _task_from_decorators(ctx: FileContext, node: cst.FunctionDef, module_level: bool
+                          ) -> Optional[TaskFact]:
+    """The task of the first decorator that makes one, if any; at module level, else the
+    top-most decorator when it may be a task preset.  A module-level task is recorded, a
+    nested one returned (a preset's template is not a task)."""
     for decorator in node.decorators:
         expr = decorator.decorator
         call = expr if isinstance(expr, cst.Call) else None
         kind, app = _decorator_kind(ctx, call.func if call is not None else expr)
+        if kind is None and not module_level:
+            kind, app = _parameter_app_task(ctx, call.func if call is not None else expr)
         if kind is None:
             continue
         task = make_task(ctx, node.name.value, ctx.loc(node.name), kind, app,
                          call.args if call is not None else ())
+        if kind != "app.task":
+            task.celery_decorator = ctx.resolve(dotted_name(call.func if call else expr) or "")
+        if not module_level:
+            scope = ctx.current()
+            task.function = scope.fact.name if scope is not None else node.name.value
+            task.qualname = f"{ctx.module}.{task.function}" if ctx.module else task.function
+            return task
         task.function = node.name.value
         ctx.facts.tasks.append(task)
-        if kind == "periodic_task" and "run_every" in task.options.values:
+        if kind == "periodic_task" and call is not None and "run_every" in task.options.values:
             beat.periodic_task_entry(ctx, node, task, call)
+        return task
+    if module_level and node.decorators:
+        _preset_task(ctx, node, node.decorators[0].decorator)
+    return None
+
+
+def _preset_task(ctx: FileContext, node: cst.FunctionDef, expr: cst.BaseExpression) -> None:
+    """A function under a decorator that the project view may find to be a task preset."""
+    call = expr if isinstance(expr, cst.Call) else None
+    reference = presets.preset_reference(ctx, call.func if call is not None else expr)
+    if not reference:
         return
+    task = make_task(ctx, node.name.value, ctx.loc(node.name), "preset", "",
+                     call.args if call is not None else ())
+    task.function = node.name.value
+    task.preset = reference
+    task.preset_called = call is not None
+    for arg in positional(call) if call is not None else ():
+        task.preset_args.append(ctx.evaluate(arg.value))
+        task.preset_arg_locs.append(ctx.loc(arg.value))
+    ctx.facts.tasks.append(task)
 
 
 def _decorator_kind(ctx: FileContext, func: cst.CSTNode
@@ -82,12 +179,25 @@ def _decorator_kind(ctx: FileContext, func: cst.CSTNode
     return None, ""
 
 
+def _parameter_app_task(ctx: FileContext, func: cst.CSTNode
+                        ) -> Tuple[Optional[TaskDecorator], str]:
+    """``@celery_app.task`` inside a function that takes the app as a parameter: the
+    parameter's name stands for the app (the project view decides whether it is one)."""
+    if isinstance(func, cst.Attribute) and func.attr.value == "task" \
+            and isinstance(func.value, cst.Name) \
+            and any(func.value.value in scope.params for scope in ctx.functions[:-1]):
+        return "app.task", func.value.value
+    return None, ""
+
+
 def make_task(ctx: FileContext, func: str, loc: Loc, kind: TaskDecorator, app: str,
-              args) -> TaskFact:
+              args: Sequence[cst.Arg]) -> TaskFact:
     """A task with the options of its decorator's (or app.task call's) keywords."""
     task = TaskFact(func=func, qualname=f"{ctx.module}.{func}" if ctx.module else func,
                     loc=loc, decorator=kind, app=app)
     for arg in args:
+        if arg.star == "**":
+            _spread_options(ctx, task, arg.value)
         if arg.keyword is None or arg.star:
             continue
         key = arg.keyword.value
@@ -96,6 +206,17 @@ def make_task(ctx: FileContext, func: str, loc: Loc, kind: TaskDecorator, app: s
         task.option_locs[key] = ctx.loc(arg.value)
         _read_option(ctx, task, key, value, arg.value)
     return task
+
+
+def _spread_options(ctx: FileContext, task: TaskFact, node: cst.CSTNode) -> None:
+    """``**options``: read when it is a known dict, else the options are unreadable."""
+    value = ctx.evaluate(node)
+    if value.known and isinstance(value.value, dict) and "$call" not in value.value:
+        for key, item in value.value.items():
+            task.options.values[key] = Known(item)
+            task.option_locs[key] = ctx.loc(node)
+    else:
+        task.options.unreadable = short_source(ctx.module_node, node)
 
 
 def _read_option(ctx: FileContext, task: TaskFact, key: str, value: Value,

@@ -8,37 +8,43 @@ rebuilding the tree (tests/test_extract_speed.py compares both with libcst's).
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst.metadata.position_provider import PositionProvider, PositionProvidingCodegenState
 
 Span = Tuple[int, int, int, int]  # line, column, end line, end column; columns 0-based
 
 
 class _SyntacticSpan:
     """``record_syntactic_position`` of libcst's PositionProvider, as a plain context manager."""
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
 
-    def __init__(self, state, node, start_node, end_node):
+    def __init__(self, state: _PositionState, node: cst.CSTNode,
+                 start_node: Optional[cst.CSTNode], end_node: Optional[cst.CSTNode]) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:
-        self.start = (self.state.line, self.state.column)
+        self.start: Tuple[int, int] = (self.state.line, self.state.column)
 
-    def __exit__(self, *exc_info) -> bool:
-        spans = self.state.provider
+    def __exit__(self, *exc_info: object) -> None:
+        spans = self.state.spans
         start = spans[id(self.start_node)][:2] if self.start_node is not None else self.start
         end = (spans[id(self.end_node)][2:] if self.end_node is not None
                else (self.state.line, self.state.column))
         spans[id(self.node)] = start + end
-        return False
 
 
 class _PositionState(PositionProvidingCodegenState):
     """libcst's PositionProvider codegen pass, with its bookkeeping made cheap: spans are
     tuples in a dict keyed by node id, and tokens without a line break skip the regex."""
-    __slots__ = ()
+    __slots__ = ("spans", "starts")
+
+    def __init__(self, module: cst.Module, spans: Dict[int, Span]) -> None:
+        super().__init__(default_indent=module.default_indent,
+                         default_newline=module.default_newline, provider=PositionProvider())
+        self.spans = spans  # instead of the provider's CodeRange objects
+        self.starts: List[Tuple[int, int]] = []  # instead of its CodePosition stack
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
@@ -48,22 +54,26 @@ class _PositionState(PositionProvidingCodegenState):
             self.column += len(value)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self._stack.append((self.line, self.column))
+        self.starts.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._stack.pop()
-        if id(node) not in self.provider:  # a syntactic span is already recorded
-            self.provider[id(node)] = start + (self.line, self.column)
+        start = self.starts.pop()
+        if id(node) not in self.spans:  # a syntactic span is already recorded
+            self.spans[id(node)] = (*start, self.line, self.column)
 
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+    # libcst declares the @contextmanager generator's own class; its codegen only enters
+    # the result in a `with`, which any context manager does.
+    def record_syntactic_position(  # type: ignore[override]
+        self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
+        end_node: Optional[cst.CSTNode] = None,
+    ) -> _SyntacticSpan:
         return _SyntacticSpan(self, node, start_node, end_node)
 
 
 def node_spans(module: cst.Module) -> Dict[int, Span]:
     """``id(node) -> span`` of every node, exactly as libcst's PositionProvider gives them."""
     spans: Dict[int, Span] = {}
-    module._codegen(_PositionState(default_indent=module.default_indent,
-                                   default_newline=module.default_newline, provider=spans))
+    module._codegen(_PositionState(module, spans))
     return spans
 
 
@@ -111,7 +121,7 @@ SKIP, VISIT, SEQUENCE = 1, 2, 3
 _CHILD_KIND: Dict[type, int] = {}
 
 
-def _child_kind(value) -> int:
+def _child_kind(value: object) -> int:
     """SKIP, VISIT or SEQUENCE for a field's value, by its type."""
     kind = _CHILD_KIND.get(type(value))
     if kind is None:
@@ -123,19 +133,25 @@ def _child_kind(value) -> int:
     return kind
 
 
-_METHOD_NAMES: Dict[tuple, tuple] = {}
+MethodNames = Tuple[Tuple[Tuple[int, str], ...], Tuple[Tuple[int, str], ...]]
+_METHOD_NAMES: Dict[Tuple[Tuple[type, ...], type], MethodNames] = {}
 
 
-def _method_names(classes: Tuple[type, ...], node_type: type) -> tuple:
+def _method_names(classes: Tuple[type, ...], node_type: type) -> MethodNames:
     """(index, name) of the visitor classes' own visit_ and leave_ methods for a node
     type, without CSTVisitor's do-nothing defaults."""
     found = _METHOD_NAMES.get((classes, node_type))
     if found is None:
-        found = _METHOD_NAMES[(classes, node_type)] = tuple(
+        visit_names, leave_names = (
             tuple((index, name) for index, cls in enumerate(classes)
                   if getattr(cls, name, None) not in (None, getattr(cst.CSTVisitor, name, None)))
             for name in ("visit_" + node_type.__name__, "leave_" + node_type.__name__))
+        found = _METHOD_NAMES[(classes, node_type)] = (visit_names, leave_names)
     return found
+
+
+Method = Callable[[Any], Any]
+Plan = Tuple[Tuple[Method, ...], Tuple[Method, ...], Tuple[Tuple[str, ...], Tuple[str, ...]]]
 
 
 def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
@@ -146,11 +162,11 @@ def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
     The visitors nest: they visit a node in the order given and leave it in the reverse
     order, so what the first one sets up on a node's visit_ (a scope) is there for the
     others' visit_ and leave_ of that node."""
-    plans: Dict[type, tuple] = {}
+    plans: Dict[type, Plan] = {}
     kinds = _CHILD_KIND
     classes = tuple(type(visitor) for visitor in visitors)
 
-    def plan(node: cst.CSTNode) -> tuple:
+    def plan(node: cst.CSTNode) -> Plan:
         _visit_order(node)
         visit_names, leave_names = _method_names(classes, type(node))
         plans[type(node)] = found = (
@@ -178,4 +194,8 @@ def walk(root: cst.CSTNode, *visitors: cst.CSTVisitor) -> None:
             method(node)
 
     visit(root)
-    visit = None  # noqa: F841 (the closure refers to itself: free it now, not at a gc)
+    visit = _walk_ended  # the closure refers to itself: break the cycle now, not at a gc
+
+
+def _walk_ended(node: cst.CSTNode) -> None:
+    """What walk's own visit function is rebound to when the walk ends."""

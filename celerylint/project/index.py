@@ -56,8 +56,13 @@ class ProjectIndex:
                 yield from function.calls
 
     def setting_reads(self) -> Set[str]:
-        """Setting names the project's code reads (``app.conf.x``, ``app.conf["x"]``)."""
+        """Names the project's code reads from a settings object (``settings.KEY``)."""
         return {name for facts in self.sorted_files for name in facts.setting_reads}
+
+    def conf_reads(self) -> Set[str]:
+        """Names the project's code reads from an app's settings (``app.conf.x``,
+        ``app.conf["x"]``, ``app.conf.get("x")``)."""
+        return {name for facts in self.sorted_files for name in facts.conf_reads}
 
     # -- symbols ---------------------------------------------------------------
     def resolve_symbol(self, qualname: str) -> str:

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Optional
+from typing import Optional, Union
 
 from celerylint.facts import Value
 from celerylint.project.index import ProjectIndex
 from celerylint.project.tasks import task_option, task_setting
 from celerylint.project.views import DispatchView, TaskView
 
-_UNKNOWN = object()
+
+
+class _Unknown:
+    """A route that cannot be read statically (a router, a Queue object, no queue)."""
+
+
+_UNKNOWN = _Unknown()
 
 
 def task_queue(index: ProjectIndex, task: TaskView) -> Optional[str]:
@@ -22,7 +28,7 @@ def task_queue(index: ProjectIndex, task: TaskView) -> Optional[str]:
         return None
     if routes.value:
         routed = _route(routes.value, task.name)
-        if routed is _UNKNOWN:
+        if isinstance(routed, _Unknown):
             return None
         if routed is not None:
             return routed
@@ -43,7 +49,7 @@ def queue_name(value: Value) -> Optional[str]:
     return value.value if value.known and isinstance(value.value, str) else None
 
 
-def _route(routes, name: str):
+def _route(routes: object, name: str) -> Union[str, _Unknown, None]:
     """Queue from a task_routes value (dict, or list/tuple of dicts), read as Celery's
     MapRoute does: in each table an exact name first, then ``*`` globs in order.
     None means "the default queue"; _UNKNOWN for routers and routes without a queue."""
@@ -59,12 +65,13 @@ def _route(routes, name: str):
     return None
 
 
-def _route_queue(route):
+def _route_queue(route: object) -> Union[str, _Unknown, None]:
     if isinstance(route, str):
         return route
     if isinstance(route, dict) and "$call" not in route:
         if not route:
             return None  # an empty route: Celery falls back to the default queue
-        if isinstance(route.get("queue"), str):
-            return route["queue"]
+        queue = route.get("queue")
+        if isinstance(queue, str):
+            return queue
     return _UNKNOWN  # a Queue object, or exchange/routing_key only: the broker decides

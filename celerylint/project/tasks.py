@@ -7,12 +7,14 @@ setting that applies (:func:`task_setting`), ``task_annotations`` overrides
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from celerylint.facts import FileFacts, Known, Loc, TaskFact, Unknown, Value
-from celerylint.project.index import ProjectIndex
+from celerylint.project.index import MAX_REEXPORT_HOPS, ProjectIndex
+from celerylint.project.presets import Presets
 from celerylint.project.views import AppView, OptionSource, TaskView
 from celerylint.readings import truthy
+from celerylint.tables import NEWEST_KNOWN, Version, old_task_decorators, task_decorators
 
 TASK_BASE_CLASSES = {"celery.Task", "celery.app.task.Task", "celery.task.Task",
                      "celery.task.base.Task", "celery.app.Task"}
@@ -26,26 +28,56 @@ class TaskLookup:
 
     def __init__(self, index: ProjectIndex, tasks: List[TaskView]):
         self.index = index
+        self.tasks = tasks
         self.by_qualname: Dict[str, TaskView] = {t.fact.qualname: t for t in tasks}
         self.by_name: Dict[str, TaskView] = {}
         for task in tasks:
             self.by_name.setdefault(task.name, task)
 
     def reference(self, qualname: str) -> Optional[TaskView]:
-        """The task a dotted reference names (``proj.tasks.add``, or a re-export of it)."""
-        return self.by_qualname.get(self.index.resolve_symbol(qualname))
+        """The task a dotted reference names (``proj.tasks.add``, or a re-export of it,
+        by name or by ``from .x import *``)."""
+        return self._through_stars(self.index.resolve_symbol(qualname), 0)
+
+    def _through_stars(self, qualname: str, hops: int) -> Optional[TaskView]:
+        task = self.by_qualname.get(qualname)
+        module, _, name = qualname.rpartition(".")
+        if task is not None or hops > MAX_REEXPORT_HOPS or name.startswith("_"):
+            return task
+        facts = self.index.modules.get(module)
+        for imp in facts.imports if facts is not None else ():
+            if imp.star:
+                found = self._through_stars(
+                    self.index.resolve_symbol(f"{imp.target}.{name}"), hops + 1)
+                if found is not None:
+                    return found
+        return None
 
 
-def build_tasks(index: ProjectIndex, apps: List[AppView], app_for: AppLookup) -> List[TaskView]:
-    """Every task whose app is known, in file order."""
+def build_tasks(index: ProjectIndex, apps: List[AppView], app_for: AppLookup,
+                version: Version = NEWEST_KNOWN) -> List[TaskView]:
+    """Every task whose app is known, in file order (the tasks of presets included); a
+    task of an old Celery decorator only when the target release has it."""
+    presets = Presets(index)
+    missing = old_task_decorators() - task_decorators(version)
     return [task for facts in index.sorted_files
-            for task in _task_views(index, facts, apps, app_for)]
+            for task in _task_views(index, presets, facts, apps, app_for)
+            if task.fact.celery_decorator not in missing]
 
 
-def _task_views(index: ProjectIndex, facts: FileFacts, apps: List[AppView],
+def _task_views(index: ProjectIndex, presets: Presets, facts: FileFacts, apps: List[AppView],
                 app_for: AppLookup) -> Iterator[TaskView]:
     celery_imported = any(i.target.split(".")[0] == "celery" for i in facts.imports)
     for task in facts.tasks:
+        if task.decorator == "preset":
+            made = presets.task(task, facts.path, app_for)
+            if made is None:
+                continue
+            task_apps = _task_apps(index, made.fact, True, apps, app_for)
+            if task_apps is not None:
+                yield TaskView(made.fact, facts.path, made.fact.name or made.fact.qualname,
+                               task_apps, made.option_paths, made.beat)
+            continue
         task_apps = _task_apps(index, task, celery_imported, apps, app_for)
         if task_apps is not None:
             yield TaskView(task, facts.path, task.name or task.qualname, task_apps)
@@ -71,10 +103,13 @@ def _task_apps(index: ProjectIndex, task: TaskFact, celery_imported: bool, apps:
 
 
 def task_option(index: ProjectIndex, task: TaskView, key: str) -> Optional[Tuple[Value, str]]:
-    """A task option and where it is set: "decorator", or a base class's qualified name."""
-    options = task.fact.options.values
-    if key in options:
-        return options[key], "decorator"
+    """A task option and where it is set: "decorator", or a base class's qualified name;
+    unknown when the decorator's options may set it in a part that cannot be read."""
+    options = task.fact.options
+    if key in options.values:
+        return options.values[key], "decorator"
+    if options.unreadable is not None:
+        return Unknown(options.unreadable), "decorator"
     for base in task.fact.bases:
         for klass in index.base_chain(base):
             found = index.class_settings(klass).get(key)
@@ -92,8 +127,9 @@ def task_option_site(index: ProjectIndex, task: TaskView, key: str
         return None
     value, where = option
     if where == "decorator":
-        loc = task.fact.option_locs.get(key)
-        return (value, task.path, loc, where) if loc is not None else None
+        loc = task.fact.option_locs.get(key) or (task.fact.loc if not value.known else None)
+        path = task.option_paths.get(key, task.path)
+        return (value, path, loc, where) if loc is not None else None
     assign = index.class_settings(where).get(key)
     facts = index.modules.get(where.rpartition(".")[0])
     if assign is None or facts is None:
@@ -143,7 +179,7 @@ def _annotation(setting: Value, name: str, key: str) -> Optional[Value]:
     return None
 
 
-def _annotated(table, patterns: Tuple[str, str], key: str) -> Optional[Value]:
+def _annotated(table: Any, patterns: Tuple[str, str], key: str) -> Optional[Value]:
     """``key`` as one annotations table sets it for the first pattern that has it;
     None when the table does not set it."""
     if table is None:
@@ -160,7 +196,7 @@ def _annotated(table, patterns: Tuple[str, str], key: str) -> Optional[Value]:
     return None
 
 
-def _literal_dict(data) -> bool:
+def _literal_dict(data: object) -> bool:
     return isinstance(data, dict) and "$call" not in data
 
 

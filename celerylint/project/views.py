@@ -39,7 +39,7 @@ class AppView:
     unresolved_sources: List[str] = field(default_factory=list)
     namespace: Optional[str] = None  # the namespace Celery applies (last one given)
     # keys of the app's sources that no setting lookup reads (see IgnoredKey)
-    ignored: List["IgnoredKey"] = field(default_factory=list)
+    ignored: List[IgnoredKey] = field(default_factory=list)
     # (path, assign) of the keys Celery rejects at start-up for mixing old and new names
     mix_error: List[Tuple[str, SettingAssign]] = field(default_factory=list)
     old_style: bool = False  # Celery reads the config object as old uppercase names
@@ -72,6 +72,9 @@ class TaskView:
     path: str
     name: str
     apps: List[AppView]
+    # options written in another file than the task's (a preset's): key -> that file
+    option_paths: Dict[str, str] = field(default_factory=dict)
+    beat: Optional[BeatEntry] = None  # the entry a scheduling preset adds for the task
 
 
 @dataclass
