@@ -56,6 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from celerylint.files import read_source
+from celerylint.fingerprint import fingerprint, line_text, occurrences
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # celerylint's own dependency on Python < 3.11
@@ -456,20 +459,12 @@ def run_project(pin: Pin, work: Path, jobs: Optional[int]) -> ProjectRun:
 # -- triage ----------------------------------------------------------------------------
 
 def source_line(root: Path, path: str, line: int) -> str:
-    """The text of ``line`` (1-based) of ``path`` under ``root``; "" when absent."""
-    try:
-        text = (root / path).read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-    lines = text.splitlines()
-    return lines[line - 1] if 1 <= line <= len(lines) else ""
-
-
-def fingerprint(line_text: str) -> str:
-    """What identifies a finding's place across releases: its line's text, stripped and
-    with runs of whitespace made one space, hashed (so no project code is stored)."""
-    normal = " ".join(line_text.split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:16]
+    """The text of ``line`` (1-based) of ``path`` under ``root``, read and split as
+    celerylint reads it; "" when absent.  With :func:`fingerprint` (celerylint's, which
+    baselines use too), what identifies a finding's place across releases: its line's
+    text, stripped and with runs of whitespace made one space, hashed (so no project
+    code is stored)."""
+    return line_text(read_source(root / path).text, line)
 
 
 Key = Tuple[str, str, str, str, int]  # project, path, code, fingerprint, occurrence
@@ -478,13 +473,10 @@ Key = Tuple[str, str, str, str, int]  # project, path, code, fingerprint, occurr
 def keyed(project: str, findings: Iterable[Dict[str, Any]]) -> Dict[Key, Dict[str, Any]]:
     """Findings by key; ``occurrence`` tells apart equal (path, code, fingerprint)s in
     line order."""
-    seen: Counter = Counter()
-    result: Dict[Key, Dict[str, Any]] = {}
-    for finding in sorted(findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"])):
-        base = (project, finding["path"], finding["code"], finding["fingerprint"])
-        result[(*base, seen[base])] = finding
-        seen[base] += 1
-    return result
+    ordered = sorted(findings, key=lambda f: (f["path"], f["line"], f["column"], f["code"]))
+    bases = [(project, f["path"], f["code"], f["fingerprint"]) for f in ordered]
+    return {(*base, count): finding
+            for base, count, finding in zip(bases, occurrences(bases), ordered)}
 
 
 def entry_key(entry: Dict[str, Any]) -> Key:

@@ -14,11 +14,18 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, NoReturn, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, List, NoReturn, Optional, Sequence
 
 from celerylint import __version__
+from celerylint.baseline import BaselineError
 from celerylint.config import CACHE_DIR_ENV, Config, ConfigError, ProjectRoot, load_config
 from celerylint.report import escape_control, one_line
+
+if TYPE_CHECKING:
+    from celerylint.baseline import Entry
+    from celerylint.engine import Planned, RunResult
+    from celerylint.rule import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMAT_NAMES = ["text", "json", "sarif", "github"]
@@ -68,6 +75,19 @@ def _parser() -> argparse.ArgumentParser:
                        help="print the files that would be checked, one per line, and exit")
     check.add_argument("-j", "--jobs", type=_job_count, default=None, metavar="N",
                        help="processes for extraction (default: CPU count)")
+    adopt = check.add_argument_group("adopting celerylint on existing code")
+    adopt.add_argument("--add-noqa", action="store_true",
+                       help="add a `# noqa: CODE` comment for every finding reported, then "
+                            "report what is left")
+    adopt.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only the findings this baseline file does not record "
+                            "(also: baseline in [tool.celerylint])")
+    adopt.add_argument("--write-baseline", type=Path, metavar="FILE",
+                       help="record every finding of the run in this baseline file (entries "
+                            "of files not checked are kept)")
+    adopt.add_argument("--show-stale-baseline", action="store_true",
+                       help="list the baseline's entries that no longer match a finding "
+                            "(on stderr)")
     clean = commands.add_parser("clean", help="remove the cache of the project")
     clean.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="a path in each project whose cache to remove (default: .)")
@@ -211,7 +231,8 @@ def _list_rules() -> int:
     lines = []
     for rule in all_rules():
         summary = (rule.__doc__ or "").split("## What it does", 1)[-1].strip().split("\n\n")[0]
-        lines.append(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}\n")
+        off = "" if rule.default_enabled else " (off by default)"
+        lines.append(f"{rule.code}  {rule.name:<32} {' '.join(summary.split())}{off}\n")
     _write("".join(lines))
     return EXIT_CLEAN
 
@@ -262,8 +283,13 @@ def _check(args: argparse.Namespace) -> int:
         overrides["force-exclude"] = True
     if args.cache_dir is not None:
         overrides["cache-dir"] = os.path.abspath(args.cache_dir)
+    if args.baseline is not None:
+        overrides["baseline"] = os.path.abspath(args.baseline)
     if args.jobs is not None and args.jobs < 1:
         _error("--jobs must be at least 1")
+        return EXIT_ERROR
+    if args.add_noqa and args.write_baseline is not None:
+        _error("--add-noqa and --write-baseline each accept the current findings: use one")
         return EXIT_ERROR
     paths: List[Path] = args.paths or [Path(".")]
     notes: List[str] = []
@@ -280,16 +306,31 @@ def _check(args: argparse.Namespace) -> int:
         for path, reason in problems:
             _error(f"{escape_control(path)}: {reason}")
         return EXIT_ERROR if problems else EXIT_CLEAN
+    try:
+        baselines = _read_baselines(args, planned)
+    except BaselineError as error:
+        _error(escape_control(str(error)))
+        return EXIT_ERROR
     use_cache = not args.no_cache
     if use_cache:
         _refuse_unsafe_caches([item.config for item in planned])
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    result = check_planned(
-        planned, jobs=jobs, use_cache=use_cache, on_large=_large_walk_note(notes)
-    )
-    _write(FORMATS[args.format](result.findings))
+    result = check_planned(planned, jobs=jobs, use_cache=use_cache,
+                           on_large=_large_walk_note(notes))
+    if args.add_noqa:
+        _add_noqa(_new_findings(result, planned, baselines, quiet=True).findings, result)
+        result = check_planned(planned, jobs=jobs, use_cache=use_cache,
+                               on_large=_large_walk_note(notes))
+    try:
+        adopted = _new_findings(result, planned, baselines, args.write_baseline,
+                                args.show_stale_baseline)
+    except BaselineError as error:
+        _error(escape_control(str(error)))
+        return EXIT_ERROR
+    findings = adopted.findings
+    _write(FORMATS[args.format](findings))
     if args.statistics:
-        statistics = format_statistics(result.findings)
+        statistics = format_statistics(findings)
         if args.format == "text":
             _write(statistics)
         else:  # never inside a machine-readable format
@@ -302,11 +343,116 @@ def _check(args: argparse.Namespace) -> int:
     for path, reason in result.incomplete:
         _error(f"{escape_control(path)}: cannot analyse ({escape_control(one_line(reason))}); "
                "findings that depend on it may be missing")
-    if result.internal_errors or result.unreadable or result.incomplete:
+    adopted.report()
+    if result.internal_errors or result.unreadable or result.incomplete or adopted.failed:
         return EXIT_ERROR
-    if result.findings and not args.exit_zero:
+    if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+# -- baselines and --add-noqa -----------------------------------------------------------
+
+
+def _read_baselines(args: argparse.Namespace, planned: List[Planned]) -> Dict[Path, List[Entry]]:
+    """The entries of each baseline in force (--baseline, or each project's baseline),
+    or of the one --write-baseline replaces (empty when it does not exist yet)."""
+    from celerylint.baseline import existing, load
+
+    if args.write_baseline is not None:
+        path = Path(os.path.abspath(args.write_baseline))
+        try:
+            return {path: existing(path) or []}
+        except BaselineError as error:
+            raise BaselineError(f"{error}; it is not overwritten (remove it to write a new one)"
+                                ) from None
+    files = sorted({item.config.baseline for item in planned if item.config.baseline is not None})
+    if args.show_stale_baseline and not files:
+        raise BaselineError("--show-stale-baseline needs a baseline: --baseline FILE, or "
+                            "baseline in [tool.celerylint]")
+    return {path: load(path) for path in files}
+
+
+@dataclass
+class _Adopted:
+    """The findings to report after the baselines, and what to say on stderr."""
+
+    findings: List[Finding] = field(default_factory=list)
+    lines: List[str] = field(default_factory=list)
+    failed: bool = False
+
+    def report(self) -> None:
+        for line in self.lines:
+            _error(line)
+
+
+def _new_findings(result: RunResult, planned: List[Planned],
+                  baselines: Dict[Path, List[Entry]], write_to: Optional[Path] = None,
+                  show_stale: bool = False, quiet: bool = False) -> _Adopted:
+    """The run's findings that no baseline records (all of them without a baseline);
+    with ``write_to``, the baseline is written first (and records them all)."""
+    from celerylint.adopt import entries_of, finding_keys, judge
+    from celerylint.baseline import match, merged, shown, write
+
+    adopted = _Adopted()
+    if not baselines:
+        adopted.findings = list(result.findings)
+        return adopted
+    run = finding_keys(result.findings, result, planned)
+    for changed in run.changed:
+        adopted.lines.append(f"{escape_control(changed)}: changed while it was checked; "
+                             "its findings cannot be matched with the baseline: run again")
+        adopted.failed = True
+    kept = set(range(len(result.findings)))
+    for path, entries in baselines.items():
+        users = [item for item in planned
+                 if write_to is not None or item.config.baseline == path]
+        ids = {id(item) for item in users}
+        mine = [i for i, owner in enumerate(run.owners) if owner is not None and id(owner) in ids]
+        judged = judge(users, result)
+        keys = [run.keys[i] for i in mine]
+        known = [(i, key) for i, key in zip(mine, keys) if key is not None]
+        matched = match([key for _, key in known], entries, judged)
+        if write_to is not None:
+            current = entries_of([result.findings[i] for i, _ in known], [k for _, k in known])
+            written = merged(entries, current, judged)
+            write(path, written)
+            if not quiet:
+                adopted.lines.append(f"{escape_control(shown(path))}: wrote {len(written)} "
+                                     f"{'entry' if len(written) == 1 else 'entries'}")
+            kept -= {i for i, _ in known}
+        else:
+            new = {known[n][0] for n in matched.new}
+            kept -= {i for i, _ in known} - new
+        if show_stale and not quiet:
+            adopted.lines += _stale_lines(shown(path), matched.stale, write_to is not None)
+    adopted.findings = [finding for i, finding in enumerate(result.findings) if i in kept]
+    return adopted
+
+
+def _stale_lines(name: str, stale: List[Entry], dropped: bool) -> List[str]:
+    lines = [f"{escape_control(name)}: stale entry: {escape_control(entry.key.path)}: "
+             f"{entry.key.code} (fingerprint {escape_control(entry.key.fingerprint)}, "
+             f"occurrence {entry.key.occurrence})" for entry in stale]
+    count = f"{len(stale)} stale {'entry' if len(stale) == 1 else 'entries'}"
+    if dropped:
+        lines.append(f"{escape_control(name)}: {count} dropped")
+    elif stale:
+        them = "it" if len(stale) == 1 else "them"
+        lines.append(f"{escape_control(name)}: {count} match no finding any more: remove "
+                     f"{them} to shrink the baseline")
+    return lines
+
+
+def _add_noqa(findings: List[Finding], result: RunResult) -> None:
+    from celerylint.noqa_edit import add_noqa
+
+    outcome = add_noqa(findings, result.digests)
+    for path, line, reason in outcome.notes:
+        _error(f"{escape_control(path)}:{line}: no noqa comment added: {reason}")
+    count = "finding" if outcome.findings == 1 else "findings"
+    files = "file" if outcome.files == 1 else "files"
+    _error(f"added noqa comments for {outcome.findings} {count} in {outcome.files} {files}")
 
 
 def _large_walk_note(notes: List[str]) -> Callable[[Path], None]:

@@ -47,7 +47,7 @@ STRING_LIST_KEYS = ("exclude", "extend-exclude", "src")
 BOOL_KEYS = ("respect-gitignore", "force-exclude")
 EXTEND_KEYS = ("extend-select", "extend-ignore", "extend-exclude")
 CORE_KEYS = (CODE_LIST_KEYS + STRING_LIST_KEYS + BOOL_KEYS
-             + ("per-file-ignores", "target-version", "cache-dir"))
+             + ("per-file-ignores", "target-version", "cache-dir", "baseline"))
 
 CODE_RE = re.compile(r"[A-Z]{1,3}[0-9]{0,3}")
 # ASCII digits only (\d also takes other scripts' digits), a few of them (a 5,000-digit
@@ -97,6 +97,7 @@ class Config:
     respect_gitignore: bool = True
     force_exclude: bool = False
     cache_dir: Optional[Path] = None  # None: no cache
+    baseline: Optional[Path] = None  # the baseline file (absolute), None: no baseline
     select: List[str] = field(default_factory=lambda: ["CEL"])
     ignore: List[str] = field(default_factory=list)
     extend_select: List[str] = field(default_factory=list)
@@ -334,6 +335,7 @@ def load_config(
         cache_dir=_cache_dir(
             from_cli, from_file, project, os.environ if environ is None else environ
         ),
+        baseline=_baseline(from_cli, from_file, project),
         select=merged.get("select", ["CEL"]),
         ignore=merged.get("ignore", []),
         extend_select=merged.get("extend-select", []),
@@ -365,6 +367,18 @@ def _cache_dir(from_cli: Dict[str, Any], from_file: Dict[str, Any], project: Pro
         configured = os.path.expanduser(from_file["cache-dir"])
         return Path(os.path.abspath(os.path.join(project.directory, configured)))
     return project.directory / CACHE_DIR_NAME if project.found else None
+
+
+def _baseline(from_cli: Dict[str, Any], from_file: Dict[str, Any],
+              project: ProjectRoot) -> Optional[Path]:
+    """--baseline (relative to the current directory, made absolute by the caller), else
+    baseline (relative to the root)."""
+    if "baseline" in from_cli:
+        return Path(os.path.abspath(from_cli["baseline"]))
+    if "baseline" in from_file:
+        configured = os.path.expanduser(from_file["baseline"])
+        return Path(os.path.abspath(os.path.join(project.directory, configured)))
+    return None
 
 
 def _checked_config_path(path: Path) -> Path:
@@ -494,6 +508,8 @@ def _check_value(key: str, value: Any, specs: Dict[str, OptionSpec], label: str,
         return value
     if key == "cache-dir":
         return _check_path_text(value, label)
+    if key == "baseline":
+        return _check_path_text(value, label, "a file")
     if key == "per-file-ignores":
         if not isinstance(value, dict):
             raise ConfigError(f"{label} must be a table of glob = [codes], got {_show(value)}")
@@ -506,9 +522,9 @@ def _check_value(key: str, value: Any, specs: Dict[str, OptionSpec], label: str,
     return _check_option(value, specs[key], label)
 
 
-def _check_path_text(value: Any, label: str) -> str:
+def _check_path_text(value: Any, label: str, what: str = "a directory") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{label} must be a non-empty string (a directory), got {_show(value)}")
+        raise ConfigError(f"{label} must be a non-empty string ({what}), got {_show(value)}")
     if "\0" in value or len(value) > MAX_PATH_TEXT:
         raise ConfigError(f"{label} is not a usable path, got {_show(value)}")
     return value

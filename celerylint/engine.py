@@ -7,7 +7,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import (Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set,
+                    Tuple, Type)
 
 from celerylint.config import Config, ProjectRoot, RootFinder
 from celerylint.facts import FileFacts, Loc
@@ -15,11 +16,11 @@ from celerylint.cache import FactsCache, context_key, text_digest
 from celerylint.files import (Discovery, Source, _display_path, _sorted_unique, decode_source,
                               find_files, read_source, unreadable_source)
 from celerylint.gitignore import GitIgnore, work_tree_top
-from celerylint.parse import parse_and_extract
+from celerylint.parse import add_noqa_facts, parse_and_extract
 from celerylint.prefilter import (Skipped, bound_names, files_to_parse, may_hold_facts,
                                   referenced_names, skipped_to_parse)
 from celerylint.project import Project
-from celerylint.rule import Finding, all_rules
+from celerylint.rule import Finding, Rule, all_rules
 
 
 @dataclass
@@ -30,6 +31,13 @@ class RunResult:
     # files outside the paths asked for that could not be analysed: findings that depend
     # on them may be missing (path, reason)
     incomplete: List[Tuple[str, str]] = field(default_factory=list)
+    # the digest of the text each reported file was checked in (None: it could not be
+    # read or decoded), so that what is written back (--add-noqa) or fingerprinted
+    # (baselines) is that text, not a later one
+    digests: Dict[str, Optional[str]] = field(default_factory=dict)
+    # reported files that could not be read, decoded or parsed: which findings they
+    # would have is unknown
+    unanalysed: List[str] = field(default_factory=list)
 
 
 def display_path(path: Path, base: Optional[Path] = None) -> str:
@@ -256,6 +264,7 @@ def extract_file(path_text: str, root: str, src: List[str], need_full: bool = Tr
         facts, full = parse_and_extract(text, relpath, module, is_package), True
     else:
         facts, full = FileFacts(path=relpath, module=module), False
+        add_noqa_facts(facts, text)  # an unused noqa comment (CEL002) is in such a file too
     if cache is not None and facts.internal_error is None:
         cache.store(path, context, status, digest, facts, full)
     return Extracted(facts, full, digest)
@@ -268,19 +277,35 @@ def new_cache(config: Config) -> Optional[FactsCache]:
     return FactsCache(Path(config.cache_dir)) if config.cache_dir is not None else None
 
 
+def is_enabled(rule_class: Type[Rule], config: Config) -> bool:
+    """Whether a rule runs: selected, and named by its full code (``select`` or
+    ``extend-select``) when it is off by default."""
+    code = rule_class.code
+    if not config.is_selected(code):
+        return False
+    return rule_class.default_enabled or code in config.select + config.extend_select
+
+
 def run_rules(project: Project, config: Config) -> Tuple[List[Finding], List[Tuple[str, str]]]:
+    """The findings of every enabled rule, before suppression; then what the rules that
+    judge those findings (CEL002) say about them."""
     findings: List[Finding] = []
     failures: List[Tuple[str, str]] = []
-    for rule_class in all_rules():
-        if not config.is_selected(rule_class.code):
-            continue
-        rule = rule_class(config.options)
+    rules = [rule_class(config.options) for rule_class in all_rules()
+             if is_enabled(rule_class, config)]
+    for rule in rules:
         try:
             findings.extend(rule.check(project))
         except Exception as exc:  # one broken rule must not hide the others
-            failures.append(
-                (rule_class.code, f"rule {rule_class.code} failed: {type(exc).__name__}: {exc}")
-            )
+            failures.append((rule.code, f"rule {rule.code} failed: {type(exc).__name__}: {exc}"))
+    ran = frozenset(rule.code for rule in rules)
+    for rule in rules:
+        try:
+            judged = list(rule.check_findings(project, findings, ran))
+        except Exception as exc:
+            failures.append((rule.code, f"rule {rule.code} failed: {type(exc).__name__}: {exc}"))
+            continue
+        findings.extend(judged)
     return findings, failures
 
 
@@ -380,9 +405,14 @@ def check(paths: Sequence[Path], config: Config, jobs: int = 1, prefilter: bool 
     `use_cache` reads and writes the facts cache in config.cache_dir (the CLI turns it
     on unless --no-cache); `prefilter=False` parses every file (tests compare both)."""
     all_paths, problems, wanted = project_files(config, paths, selection, on_large)
-    facts = collect_facts(all_paths, config, jobs, prefilter, use_cache)
+    extracted = collect(all_paths, config, jobs, prefilter, use_cache)
+    facts = [item.facts for item in extracted]
     result = RunResult(unreadable=[(display_path(p), reason) for p, reason in problems])
     report_paths = {display_path(p) for p in wanted}
+    result.digests = {item.facts.path: item.digest for item in extracted
+                      if item.facts.path in report_paths}
+    result.unanalysed = sorted(f.path for f in facts if f.path in report_paths
+                               and (f.error is not None or f.internal_error is not None))
     project = Project(facts, config.target_version, python_version=config.python_version)
     findings, failures = run_rules(project, config)
     result.findings = filter_findings(findings, config, project.files, report_paths)
@@ -463,8 +493,11 @@ def check_planned(planned: Sequence[Planned], jobs: int = 1, use_cache: bool = F
         merged.internal_errors.extend(result.internal_errors)
         merged.unreadable.extend(result.unreadable)
         merged.incomplete.extend(result.incomplete)
+        merged.digests.update(result.digests)
+        merged.unanalysed.extend(result.unanalysed)
     merged.findings = sorted(set(merged.findings), key=Finding.sort_key)
     merged.internal_errors.sort()
     merged.unreadable.sort()
     merged.incomplete.sort()
+    merged.unanalysed.sort()
     return merged

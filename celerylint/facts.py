@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
 
-FACTS_VERSION = 7
+FACTS_VERSION = 8
 # Known values nest no deeper than this (celerylint.values refuses deeper ones, the cache
 # decoder rejects entries holding them): code walking a value never runs out of stack.
 MAX_VALUE_DEPTH = 32
@@ -400,6 +400,17 @@ class ImportFact:
 
 
 @dataclass
+class NoqaComment:
+    """A ``# noqa: CODES`` comment (one that names codes) and the lines it covers: the
+    lines of its token range, as flake8 reads them (celerylint.parse.noqa_lines)."""
+
+    loc: Loc  # from the "#" to the end of the last code
+    codes: List[str]  # as written, upper-cased, in their order
+    first_line: int
+    last_line: int
+
+
+@dataclass
 class SyntaxFeature:
     """The first place in a file of a construct that needs a newer Python."""
 
@@ -440,6 +451,7 @@ class FileFacts:
     noqa: Dict[int, List[str]] = field(default_factory=dict)  # line -> codes ([] = all)
     # the file-level noqa comment (celerylint's or flake8's): None, or codes ([] = all)
     file_noqa: Optional[List[str]] = None
+    noqa_comments: List[NoqaComment] = field(default_factory=list)
     syntax: List[SyntaxFeature] = field(default_factory=list)
 
 

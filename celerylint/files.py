@@ -13,6 +13,7 @@ import io
 import os
 import re
 import stat
+import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from fnmatch import translate
@@ -423,6 +424,60 @@ def _strerror(exc: OSError) -> str:
 def _one_line(exc: BaseException) -> str:
     """An exception's message on one line, or its type's name when it has none."""
     return one_line(str(exc) or type(exc).__name__)
+
+
+# --------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------
+
+
+class FileChanged(Exception):
+    """The file no longer holds what it held when it was read."""
+
+
+def replace_file(path: Path, data: bytes, expected: Optional[bytes] = None) -> None:
+    """Replace the file's content with ``data`` (or make the file, and its directory)
+    through a temporary file beside it, so that an interrupted write leaves the old
+    content whole; a symlink is written through, the permissions are kept.  With
+    ``expected``, the file must still hold those bytes (FileChanged otherwise); OSError
+    when it cannot be written."""
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target) or "."
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".celerylint-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        try:
+            mode: Optional[int] = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = None
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        if expected is not None:
+            with open(target, "rb") as current:
+                if current.read() != expected:
+                    raise FileChanged(target)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def source_encoding(data: bytes) -> str:
+    """The encoding :func:`decode_source` decodes the bytes with, without the byte order
+    mark's part ("utf-8" for a file that starts with one)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return "utf-8"
+    return "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ thread with a large stack.
 from __future__ import annotations
 
 import ast
+import bisect
 import gc
 import re
 import sys
@@ -17,9 +18,9 @@ import threading
 import traceback
 import warnings
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterator, List, Optional, TypeVar
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 
-from celerylint.facts import ErrorKind, FileFacts, Loc
+from celerylint.facts import ErrorKind, FileFacts, Loc, NoqaComment
 
 BIG_STACK = 512 * 1024 * 1024
 RECURSION_LIMIT = 200_000
@@ -85,20 +86,51 @@ def noqa_lines(text: str) -> Dict[int, List[str]]:
     backslash-continued statement) share the first noqa comment found in them; the
     ranges come from our own lexical scan, so they do not depend on the host's tokenizer.
     """
+    return noqa_facts(text)[0]
+
+
+def noqa_facts(text: str) -> Tuple[Dict[int, List[str]], List[NoqaComment]]:
+    """:func:`noqa_lines`, and the comments among those noqa matches that name codes
+    (a match inside a string suppresses as flake8's does, but is no comment)."""
     found: Dict[int, List[str]] = {}
+    comments: List[NoqaComment] = []
     if "noqa" not in text.lower():
-        return found
-    from celerylint.syntax import line_groups, physical_lines
+        return found, comments
+    from celerylint.syntax import comment_spans, line_groups, physical_lines
 
     lines = physical_lines(text)
+    starts = [0]
+    for physical in lines:
+        starts.append(starts[-1] + len(physical))
+    spans: Optional[List[Tuple[int, int]]] = None
+    span_starts: List[int] = []
     for first, last in line_groups(text):
-        match = NOQA_RE.search("".join(lines[first - 1:last]))
-        if match:
-            codes = match.group("codes")
-            named = sorted({c.upper() for c in re.split(r"[,\s]+", codes) if c}) if codes else []
-            for number in range(first, last + 1):
-                found[number] = named
-    return found
+        joined = "".join(lines[first - 1:last])
+        match = NOQA_RE.search(joined)
+        if not match:
+            continue
+        codes = match.group("codes")
+        written = split_codes(codes) if codes else []
+        for number in range(first, last + 1):
+            found[number] = sorted(set(written))
+        if not written:
+            continue
+        if spans is None:
+            spans = comment_spans(text) or []
+            span_starts = [begin for begin, _ in spans]
+        start = starts[first - 1] + match.start()
+        index = bisect.bisect_right(span_starts, start) - 1
+        if index >= 0 and start < spans[index][1]:
+            line = bisect.bisect_right(starts, start)
+            column = start - starts[line - 1] + 1
+            loc = Loc(line, column, line, column + match.end() - match.start())
+            comments.append(NoqaComment(loc, written, first, last))
+    return found, comments
+
+
+def split_codes(codes: str) -> List[str]:
+    """The codes of a noqa comment's list, upper-cased, each once, in their order."""
+    return list(dict.fromkeys(code.upper() for code in re.split(r"[,\s]+", codes) if code))
 
 
 def file_noqa(text: str) -> Optional[List[str]]:
@@ -113,9 +145,15 @@ def file_noqa(text: str) -> Optional[List[str]]:
         if found is not None:
             if not found.group("codes"):
                 return []
-            named = {c.upper() for c in re.split(r"[,\s]+", found.group("codes")) if c}
+            named = set(split_codes(found.group("codes")))
             codes = sorted(set(codes or []) | named)
     return codes
+
+
+def add_noqa_facts(facts: FileFacts, text: str) -> None:
+    """Fill in what the text's noqa comments say (for every file, parsed or not)."""
+    facts.noqa, facts.noqa_comments = noqa_facts(text)
+    facts.file_noqa = file_noqa(text)
 
 
 def _error_facts(message: str, line: int, col: int, kind: ErrorKind = "syntax") -> FileFacts:
@@ -130,8 +168,7 @@ def parse_and_extract(text: str, path: str, module: str, is_package: bool) -> Fi
     """Facts of one file; syntax problems become ``error``, crashes ``internal_error``."""
     facts = _parse_and_extract(text, path, module, is_package)
     facts.path, facts.module = path, module
-    facts.noqa = noqa_lines(text)
-    facts.file_noqa = file_noqa(text)
+    add_noqa_facts(facts, text)
     return facts
 
 

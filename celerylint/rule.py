@@ -11,7 +11,8 @@ import importlib
 import inspect
 import pkgutil
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import (AbstractSet, Any, ClassVar, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple, Type)
 
 from celerylint.config import OptionSpec
 from celerylint.facts import Loc
@@ -40,6 +41,8 @@ class Rule:
     name: ClassVar[str] = ""
     severity: ClassVar[str] = "warning"
     options: ClassVar[Sequence[OptionSpec]] = ()
+    # False: the rule runs only when its full code is selected (select, extend-select)
+    default_enabled: ClassVar[bool] = True
 
     def __init__(self, settings: Optional[Dict[str, Any]] = None):
         self.settings = {spec.name: spec.default for spec in self.options}
@@ -51,6 +54,13 @@ class Rule:
     def check(self, project: Project) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def check_findings(self, project: Project, findings: Sequence[Finding],
+                       ran: AbstractSet[str]) -> Iterator[Finding]:
+        """Findings about the other rules' findings (``findings``, before any
+        suppression, from the rules whose codes are ``ran``): run after every rule's
+        ``check``.  Most rules have none."""
+        return iter(())
+
     def finding(self, path: str, loc: Loc, message: str,
                 fix: Optional[Dict[str, Any]] = None) -> Finding:
         return Finding(path, loc.line, loc.col, loc.end_line, loc.end_col, self.code, self.name,
@@ -59,8 +69,10 @@ class Rule:
     @classmethod
     def page(cls) -> str:
         """The rule's documentation page, generated from its docstring and options."""
-        lines = [f"# {cls.code}: {cls.name}", "", f"Severity: {cls.severity}", "",
-                 inspect.cleandoc(cls.__doc__ or "").strip(), ""]
+        lines = [f"# {cls.code}: {cls.name}", "", f"Severity: {cls.severity}", ""]
+        if not cls.default_enabled:
+            lines += [f"Off by default: select it by its code (`--extend-select {cls.code}`).", ""]
+        lines += [inspect.cleandoc(cls.__doc__ or "").strip(), ""]
         lines += ["## Options", ""]
         if cls.options:
             lines += ["| option | type | default | meaning |", "|---|---|---|---|"]

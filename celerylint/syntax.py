@@ -344,6 +344,25 @@ def line_groups(text: str) -> List[Tuple[int, int]]:
     return groups
 
 
+def comment_spans(text: str) -> Optional[List[Tuple[int, int]]]:
+    """(start, end) offsets of every comment in the text, in order (a ``#`` inside a
+    string is not one); None when a string is never closed, which leaves the comments
+    unknown."""
+    spans: List[Tuple[int, int]] = []
+    position = 0
+    match = _TOKEN_RE.search(text, position)
+    while match is not None:
+        kind, position = match.lastgroup, match.end()
+        if kind == "string":
+            position, _, closed = _skip_string(text, match.group(kind), position)
+            if not closed:
+                return None
+        elif kind == "comment":
+            spans.append((match.start(), position))
+        match = _TOKEN_RE.search(text, position)
+    return spans
+
+
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 

@@ -479,8 +479,8 @@ def filled_facts():
     """Facts with every field holding something (every kind of value, options read and not)."""
     from celerylint.facts import (AppBinding, AppFact, Arg, BeatEntry, Call, CallSwitch,
                                   ConfigSource, CrontabFact, Dispatch, Expr, FileFacts,
-                                  FunctionFact, ImportFact, Known, Loc, Options, SettingAssign,
-                                  SettingsInclude, TaskFact, TaskPreset, Unknown)
+                                  FunctionFact, ImportFact, Known, Loc, NoqaComment, Options,
+                                  SettingAssign, SettingsInclude, TaskFact, TaskPreset, Unknown)
 
     loc = Loc(1, 2, 3, 4)
     known = Known({"$call": "kombu.Queue", "args": ["q", 1.5, None, True],
@@ -562,6 +562,7 @@ def filled_facts():
         django_configuration="Dev",
         bindings=[AppBinding("p.f.app", "p.f", "param", 3, 1, "app")],
         includes=[SettingsInclude("split", "p.parts.*", True, 4, "optional('parts/*.py')")],
+        noqa_comments=[NoqaComment(loc, ["E501", "CEL101"], 11, 12)],
     )
     return facts
 

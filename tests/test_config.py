@@ -870,6 +870,8 @@ def test_a_code_followed_by_a_newline_is_invalid(tmp_path):
     ("cache-dir = 5\n", "'cache-dir' must be a non-empty string (a directory), got 5"),
     ('cache-dir = "  "\n', "'cache-dir' must be a non-empty string"),
     ('cache-dir = "a\\u0000b"\n', "'cache-dir' is not a usable path"),
+    ("baseline = true\n", "'baseline' must be a non-empty string (a file), got True"),
+    ('baseline = ""\n', "'baseline' must be a non-empty string (a file)"),
 ])
 def test_file_keys_wrong_values(tmp_path, body, expected):
     assert "[tool.celerylint] " + expected in config_error(tmp_path, body)
@@ -897,6 +899,17 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
     assert load_config(proj, environ={CACHE_DIR_ENV: ""}).cache_dir == proj / "from-config"
     pyproject(proj, "")
     assert load_config(proj, environ={}).cache_dir == proj / ".celerylint_cache"
+
+
+def test_baseline_is_relative_to_the_root_or_to_the_current_directory(tmp_path, monkeypatch):
+    proj = tmp_path / "proj"
+    pyproject(proj, 'baseline = "ci/baseline.json"\n')
+    monkeypatch.chdir(tmp_path)
+    assert load_config(proj / "pkg").baseline == proj / "ci" / "baseline.json"
+    given = load_config(proj, overrides={"baseline": "other.json"})
+    assert given.baseline == tmp_path / "other.json"
+    pyproject(proj, "")
+    assert load_config(proj).baseline is None
 
 
 def test_arabic_indic_digits_in_requirements_are_not_a_version(tmp_path):

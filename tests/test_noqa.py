@@ -139,3 +139,43 @@ def test_line_groups_equal_the_tokenizers_ranges():
         assert line_groups(text)[:len(expected)] == expected, path
         compared += 1
     assert compared > 100
+
+
+def test_noqa_comments_are_located_and_a_noqa_in_a_string_is_no_comment():
+    from celerylint.facts import Loc, NoqaComment
+    from celerylint.parse import noqa_facts
+
+    text = ('a = 1  # noqa: CEL104\n'
+            'b = "# noqa: CEL101"\n'
+            'c = 1 + \\\n    2  # why # NOQA:e501,cel1 more\n'
+            'd = 2  # noqa\n')
+    lines, comments = noqa_facts(text)
+    assert lines == {1: ["CEL104"], 2: ["CEL101"], 3: ["CEL1", "E501"], 4: ["CEL1", "E501"],
+                     5: []}
+    assert comments == [NoqaComment(Loc(1, 8, 1, 22), ["CEL104"], 1, 1),
+                        NoqaComment(Loc(4, 14, 4, 30), ["E501", "CEL1"], 3, 4)]
+
+
+def test_comment_spans_equal_the_tokenizers_comments():
+    """Our scan finds exactly the comments Python's tokenizer finds."""
+    import io
+    import tokenize
+
+    from celerylint.syntax import comment_spans, physical_lines
+
+    compared = 0
+    for path in _corpus():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        except Exception:  # text this tokenizer refuses
+            continue
+        starts = [0]
+        for line in physical_lines(text):
+            starts.append(starts[-1] + len(line))
+        expected = [(starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
+                    for t in tokens if t.type == tokenize.COMMENT]
+        assert comment_spans(text) == expected, path
+        compared += 1
+    assert compared > 100
+    assert comment_spans('x = """never closed  # noqa\n') is None

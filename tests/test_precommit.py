@@ -191,3 +191,69 @@ def test_hook_passes_on_a_clean_repo(tmp_path, hook_repo, pre_commit_home):
 
     assert result.returncode == 0, result.stdout
     assert "Passed" in result.stdout
+
+
+NEW_ENTRY = '''
+    app.conf.beat_schedule["y"] = {"task": "t", "schedule": 2.0}
+'''
+
+
+def _baselined_repo(path: Path, config: str) -> Path:
+    """A repository with a CEL104 finding in proj/celeryapp.py that its baseline
+    (written by this checkout's CLI) records."""
+    target = git_repo(path, {
+        "pyproject.toml": "[tool.celerylint]\n" + config,
+        "proj/__init__.py": "",
+        "proj/celeryapp.py": BEAT_EVERY_SECOND,
+        "proj/tasks.py": CLEAN_TASKS,
+    })
+    subprocess.run([sys.executable, "-m", "celerylint", "check", "--write-baseline",
+                    "baseline.json"], cwd=target, check=True, capture_output=True)
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "baseline")
+    return target
+
+
+def test_hook_reports_only_what_the_baseline_of_the_configuration_lacks(
+        tmp_path, hook_repo, pre_commit_home):
+    target = _baselined_repo(tmp_path / "target", 'baseline = "baseline.json"\n')
+
+    assert try_repo(hook_repo, target, pre_commit_home).returncode == 0
+    with open(target / "proj" / "celeryapp.py", "a", encoding="utf-8") as app:
+        app.write(NEW_ENTRY.lstrip("\n").replace("    ", "", 1))
+    git(target, "add", "-A")
+
+    result = try_repo(hook_repo, target, pre_commit_home, "proj/celeryapp.py")
+
+    assert result.returncode == 1, result.stdout
+    assert "proj/celeryapp.py:5:" in result.stdout and "CEL104" in result.stdout
+    assert "proj/celeryapp.py:4:" not in result.stdout  # the baselined one
+
+
+def test_hook_with_baseline_arguments_lists_no_stale_entry_of_files_not_given(tmp_path):
+    """Arguments of the hook (here: this checkout's CLI as a local hook): a commit that
+    touches other files must not call the baseline's entries stale."""
+    target = _baselined_repo(tmp_path / "target", "")
+    entry = f"{sys.executable} -m celerylint check --force-exclude"
+    (target / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: local\n  hooks:\n  - id: celerylint\n    name: celerylint\n"
+        f"    entry: {entry}\n    language: system\n    types: [python]\n"
+        "    require_serial: true\n"
+        "    args: [--baseline, baseline.json, --show-stale-baseline]\n", encoding="utf-8")
+    git(target, "add", "-A")
+    env = dict(os.environ, PRE_COMMIT_COLOR="never")
+    env.pop("PRE_COMMIT", None)
+
+    def pre_commit(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--verbose", *args],
+                              cwd=target, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=300)
+
+    some = pre_commit("--files", "proj/tasks.py")
+    assert some.returncode == 0, some.stdout
+    assert "stale" not in some.stdout
+    (target / "proj" / "celeryapp.py").write_text(
+        (target / "proj" / "celeryapp.py").read_text().replace("1.0", "600.0"))
+    everything = pre_commit("--all-files")
+    assert everything.returncode == 0, everything.stdout
+    assert "baseline.json: stale entry: proj/celeryapp.py: CEL104" in everything.stdout
