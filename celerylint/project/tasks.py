@@ -143,6 +143,8 @@ def task_setting(task: TaskView, key: str) -> Value:
         return Unknown(f"{key} (no Celery app found)")
     values = [app.value(key) for app in task.apps]
     first = values[0]
+    if len(values) == 1:
+        return first  # known, or unknown for its own reason
     if all(v.known and first.known and v.value == first.value for v in values):
         return first
     return Unknown(f"{key} (differs between apps)")
